@@ -1,0 +1,1 @@
+"""FlowCRM benchmarks: ``flowcrm bench list`` names them, ``flowcrm bench NAME`` runs one."""

@@ -1,0 +1,1 @@
+"""FlowCRM: a CRM in which every customer process is an executable, measurable flow."""
