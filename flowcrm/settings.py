@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "flowcrm.activities",
     "flowcrm.flows",
     "flowcrm.insights",
+    "flowcrm.imports",
     "flowcrm.web",
 ]
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("activities/", include("flowcrm.activities.urls")),
     path("flows/", include("flowcrm.flows.urls")),
     path("insights/", include("flowcrm.insights.urls")),
+    path("imports/", include("flowcrm.imports.urls")),
     path("", include("flowcrm.web.urls")),
 ]
