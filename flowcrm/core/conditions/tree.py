@@ -142,7 +142,7 @@ CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
 
 def condition_to_json(condition: Condition) -> Any:
     """The JSON form of a tree (the inverse of parsing)."""
-    return CONDITION_ADAPTER.dump_python(condition, by_alias=True, mode="json")
+    return CONDITION_ADAPTER.dump_python(condition, by_alias=True, mode="json", exclude_none=True)
 
 
 def iter_rules(condition: Condition) -> list[Rule]:
