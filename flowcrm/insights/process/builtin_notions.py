@@ -29,10 +29,10 @@ def condition_q(model: type[models.Model], tree: dict[str, Any]) -> models.Q:
         raise ValidationFailed(
             {"condition": "Condition filters are not available in this installation."}
         ) from None
-    try:
-        q: models.Q = conditions.compile_q(tree, model=model)
-    except ValidationFailed as error:
-        raise ValidationFailed({f"condition.{k}": v for k, v in error.errors.items()}) from None
+    record_type = model._meta.model_name or ""
+    # parse_condition and compile_q name errors by JSON path under "condition" already
+    condition = conditions.parse_condition(tree, record_type=record_type, path="condition")
+    q: models.Q = conditions.compile_q(condition, record_type=record_type)
     return q
 
 
