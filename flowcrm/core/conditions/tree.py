@@ -11,6 +11,7 @@ JSON shape::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, cast
 
@@ -83,6 +84,30 @@ NEGATED: dict[Operator, Operator] = {
 }
 CHANGE_OPERATORS = frozenset(_CHANGE)
 VALUELESS_OPERATORS = frozenset((_O.IS_EMPTY, _O.IS_NOT_EMPTY, _O.CHANGED))
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One filterable field path.
+
+    ``relations`` are the ORM names of the foreign keys crossed from the record (``("owner",
+    "team")``); the leaf is a model ``column``, a ``custom_key`` inside the ``custom`` JSON column,
+    or the record's tags (``is_tags``).
+    """
+
+    path: str
+    type: FieldType
+    label: str
+    choices: tuple[str, ...] = ()
+    relations: tuple[str, ...] = ()
+    column: str | None = None
+    custom_key: str | None = None
+    is_tags: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        """True for a field of the record itself (no relation crossed)."""
+        return not self.relations
 
 
 class Rule(BaseModel):

@@ -22,6 +22,7 @@ from flowcrm.core.conditions import (
     FieldType,
     Operator,
     compile_q,
+    condition_fields,
     evaluate,
     fields_for,
     parse_condition,
@@ -170,25 +171,20 @@ def rules(draw: st.DrawFn, pools: dict[str, tuple[FieldType, list[Any]]]) -> dic
     return rule
 
 
-def trees(pools: dict[str, tuple[FieldType, list[Any]]]) -> st.SearchStrategy[dict[str, Any]]:
-    """Random trees of depth <= 3 over the fields in ``pools``."""
-    return st.recursive(
-        rules(pools),
-        lambda children: st.one_of(
-            st.builds(lambda items: {"all": items}, st.lists(children, max_size=2)),
-            st.builds(lambda items: {"any": items}, st.lists(children, max_size=3)),
-            st.builds(lambda item: {"not": item}, children),
-        ),
-        max_leaves=6,
-    ).filter(lambda tree: _depth(tree) <= 3)
-
-
-def _depth(tree: dict[str, Any]) -> int:
-    if "all" in tree or "any" in tree:
-        return 1 + max((_depth(child) for child in tree.get("all", tree.get("any", []))), default=0)
-    if "not" in tree:
-        return 1 + _depth(tree["not"])
-    return 0
+def trees(
+    pools: dict[str, tuple[FieldType, list[Any]]], depth: int = 3
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Random trees of at most ``depth`` group levels over the fields in ``pools``."""
+    leaf = rules(pools)
+    if depth == 0:
+        return leaf
+    child = trees(pools, depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds(lambda items: {"all": items}, st.lists(child, max_size=2)),
+        st.builds(lambda items: {"any": items}, st.lists(child, max_size=3)),
+        st.builds(lambda item: {"not": item}, child),
+    )
 
 
 def _user_ids(tree: Any, users: list[User]) -> Any:
@@ -256,13 +252,14 @@ def test_evaluate_and_compile_q_agree_on_random_trees_and_contacts() -> None:
                 compile_q(condition, record_type="contact", now=NOW, fields=registry)
             ).values_list("pk", flat=True)
         )
+        paths = condition_fields(condition)
         loaded = Contact.objects.select_related("company", "owner__team").prefetch_related("tags")
         expected = {
             contact.pk
             for contact in loaded
             if evaluate(
                 condition,
-                snapshot(contact, record_type="contact", fields=registry),
+                snapshot(contact, record_type="contact", paths=paths, fields=registry),
                 now=NOW,
             )
         }
@@ -341,11 +338,16 @@ def test_evaluate_and_compile_q_agree_on_random_trees_and_deals() -> None:
         # when both evaluators run
         query = compile_q(condition, record_type="deal", now=NOW, fields=registry)
         selected = set(Deal.objects.filter(query).values_list("pk", flat=True))
+        paths = condition_fields(condition)
         loaded = Deal.objects.select_related("stage", "pipeline", "company", "owner__team")
         expected = {
             deal.pk
             for deal in loaded
-            if evaluate(condition, snapshot(deal, record_type="deal", fields=registry), now=NOW)
+            if evaluate(
+                condition,
+                snapshot(deal, record_type="deal", paths=paths, fields=registry),
+                now=NOW,
+            )
         }
         # then they select the same deals
         assert selected == expected, tree

@@ -4,6 +4,8 @@ changes and traces. No database: the field registry is built by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -352,3 +354,23 @@ def test_too_deep_trees_are_refused() -> None:
     assert refused.value.errors == {
         "condition" + ".not" * 10: "conditions may nest at most 10 levels"
     }
+
+
+def test_the_evaluator_imports_and_runs_without_django() -> None:
+    # given a fresh interpreter that only imports the condition package and evaluates a tree
+    script = (
+        "import sys\n"
+        "from flowcrm.core.conditions import FieldInfo, FieldType, evaluate, parse_condition\n"
+        "info = FieldInfo('deal.amount', FieldType.NUMBER, 'A', column='amount')\n"
+        "fields = {'deal.amount': info}\n"
+        "tree = parse_condition({'field': 'deal.amount', 'op': 'gt', 'value': 5},"
+        " record_type='deal', fields=fields)\n"
+        "print(evaluate(tree, {'deal': {'amount': 6}}),"
+        " sorted({m.split('.')[0] for m in sys.modules if m.startswith('django')}))\n"
+    )
+    # when it runs
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    # then it evaluates without loading Django at all
+    assert done.stdout.strip() == "True []"
