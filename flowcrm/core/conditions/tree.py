@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter
 
 
 class FieldType(StrEnum):
@@ -119,6 +119,9 @@ class Rule(BaseModel):
     op: Operator
     value: Any = None
     field_type: FieldType | None = Field(default=None, exclude=True)
+    # The normalised operand of a rule without references or relative dates, computed once.
+    _static_operand: Any = PrivateAttr(default=None)
+    _has_static_operand: bool = PrivateAttr(default=False)
 
 
 class AllGroup(BaseModel):
