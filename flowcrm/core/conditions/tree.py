@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 
 class FieldType(StrEnum):
@@ -118,7 +119,7 @@ class Rule(BaseModel):
     field: str
     op: Operator
     value: Any = None
-    field_type: FieldType | None = Field(default=None, exclude=True)
+    field_type: SkipJsonSchema[FieldType | None] = Field(default=None, exclude=True)
     # The normalised operand of a rule without references or relative dates, computed once.
     _static_operand: Any = PrivateAttr(default=None)
     _has_static_operand: bool = PrivateAttr(default=False)

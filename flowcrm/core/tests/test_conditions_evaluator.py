@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from flowcrm.core.conditions import (
+    CONDITION_ADAPTER,
     FieldInfo,
     FieldType,
     condition_to_json,
@@ -374,3 +375,31 @@ def test_the_evaluator_imports_and_runs_without_django() -> None:
     )
     # then it evaluates without loading Django at all
     assert done.stdout.strip() == "True []"
+
+
+def test_one_parsed_tree_follows_the_clock_and_the_context_between_evaluations() -> None:
+    # given one parsed tree with a relative date and a reference, evaluated repeatedly
+    tree = parse_condition(
+        {
+            "all": [
+                rule("close", "within_next", 5),
+                rule("amount", "gt", {"ref": "vars.limit"}),
+                rule("title", "contains", "renewal"),
+            ]
+        },
+        record_type="deal",
+        fields=REGISTRY,
+    )
+    limit = {"vars": {"limit": 1000}}
+    # then each evaluation uses its own "now" and context
+    assert evaluate(tree, RECORD, context=limit, now=NOW) is True
+    assert evaluate(tree, RECORD, context=limit, now=NOW - dt.timedelta(days=1)) is False
+    assert evaluate(tree, RECORD, context={"vars": {"limit": 5000}}, now=NOW) is False
+    assert evaluate(tree, RECORD, context=limit, now=NOW) is True
+
+
+def test_the_tree_has_a_json_schema_for_flow_definitions() -> None:
+    schema = CONDITION_ADAPTER.json_schema(by_alias=True)
+    assert sorted(schema["$defs"]) == ["AllGroup", "AnyGroup", "NotGroup", "Operator", "Rule"]
+    assert schema["$defs"]["Rule"]["required"] == ["field", "op"]
+    assert "field_type" not in schema["$defs"]["Rule"]["properties"]
