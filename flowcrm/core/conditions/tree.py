@@ -137,7 +137,7 @@ AllGroup.model_rebuild()
 AnyGroup.model_rebuild()
 NotGroup.model_rebuild()
 
-CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
+CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)  # type: ignore[arg-type]  # an Annotated union is a valid TypeAdapter argument
 
 
 def condition_to_json(condition: Condition) -> Any:
