@@ -32,9 +32,8 @@ from flowcrm.activities.models import (
 )
 from flowcrm.contacts.models import Company, Contact
 from flowcrm.core.actors import Actor
-from flowcrm.core.bulk_insert import append_events, insert_rows
+from flowcrm.core.bulk_insert import append_events, creation_changes, event_row, insert_rows
 from flowcrm.core.errors import ValidationFailed
-from flowcrm.core.events import build_event, created_changes
 from flowcrm.sales.models import Deal
 
 DEFAULT_BATCH_SIZE = 5000
@@ -272,12 +271,12 @@ def activity_bulk_create(
                 Activity.participants.through.objects.bulk_create(links, batch_size=batch_size)
             append_events(
                 [
-                    build_event(
+                    event_row(
                         type="activity.logged",
                         subject_type="activity",
                         subject_id=pk,
                         actor=actor,
-                        changes=created_changes(_activity_values(activity, participants)),
+                        changes=creation_changes(_activity_values(activity, participants)),
                         data={
                             "kind": activity["kind"],
                             "direction": activity["direction"],
@@ -374,12 +373,12 @@ def task_bulk_create(
             ids = insert_rows(Task, TASK_COLUMNS, tasks)
             append_events(
                 [
-                    build_event(
+                    event_row(
                         type="task.created",
                         subject_type="task",
                         subject_id=pk,
                         actor=actor,
-                        changes=created_changes(_task_values(task)),
+                        changes=creation_changes(_task_values(task)),
                         data={
                             "contact_id": task["contact_id"],
                             "company_id": task["company_id"],

@@ -34,10 +34,9 @@ from flowcrm.contacts.normalize import (
     normalize_phone,
 )
 from flowcrm.core.actors import Actor
-from flowcrm.core.bulk_insert import append_events, insert_rows
+from flowcrm.core.bulk_insert import append_events, creation_changes, event_row, insert_rows
 from flowcrm.core.custom_fields import definitions_for, validate_custom_values
 from flowcrm.core.errors import ValidationFailed
-from flowcrm.core.events import build_event, created_changes
 from flowcrm.core.models import CustomFieldDefinition
 
 DEFAULT_BATCH_SIZE = 5000
@@ -338,12 +337,12 @@ def company_bulk_create(
             ids = insert_rows(Company, COMPANY_COLUMNS, companies)
             append_events(
                 [
-                    build_event(
+                    event_row(
                         type="company.created",
                         subject_type="company",
                         subject_id=pk,
                         actor=actor,
-                        changes=created_changes(_company_values(company)),
+                        changes=creation_changes(_company_values(company)),
                         occurred_at=company["created_at"],
                     )
                     for pk, company in zip(ids, companies, strict=True)
@@ -431,12 +430,12 @@ def contact_bulk_create(
                 Contact.tags.through.objects.bulk_create(links, batch_size=batch_size)
             append_events(
                 [
-                    build_event(
+                    event_row(
                         type="contact.created",
                         subject_type="contact",
                         subject_id=pk,
                         actor=actor,
-                        changes=created_changes({**_contact_values(contact), "tags": tags}),
+                        changes=creation_changes({**_contact_values(contact), "tags": tags}),
                         occurred_at=contact["created_at"],
                     )
                     for pk, contact, tags in zip(ids, contacts, tags_of, strict=True)

@@ -28,11 +28,10 @@ from django.utils import timezone
 from flowcrm.accounts.models import User
 from flowcrm.contacts.models import Company, Contact
 from flowcrm.core.actors import Actor
-from flowcrm.core.bulk_insert import append_events, insert_rows
+from flowcrm.core.bulk_insert import append_events, creation_changes, event_row, insert_rows
 from flowcrm.core.custom_fields import definitions_for, validate_custom_values
 from flowcrm.core.errors import ValidationFailed
-from flowcrm.core.events import build_event, created_changes, diff
-from flowcrm.core.models import Event
+from flowcrm.core.events import diff
 from flowcrm.sales.models import Deal, DealStatus, ForecastCategory, Pipeline, Stage
 
 DEFAULT_BATCH_SIZE = 5000
@@ -303,15 +302,15 @@ def _deal_from_row(
 
 def _history_events(
     pk: int, deal: Mapping[str, Any], states: list[_State], contact_ids: list[int], actor: Actor
-) -> list[Event]:
+) -> list[dict[str, Any]]:
     """``deal.created`` in the first state, then one ``deal.stage_changed`` per later state."""
     first = states[0]
     initial = {**_snapshot(deal), **first.values()}
-    changes = created_changes(initial)
+    changes = creation_changes(initial)
     if contact_ids:
         changes["contacts"] = {"before": None, "after": contact_ids}
     events = [
-        build_event(
+        event_row(
             type="deal.created",
             subject_type="deal",
             subject_id=pk,
@@ -328,7 +327,7 @@ def _history_events(
     ]
     for before, after in pairwise(states):
         events.append(
-            build_event(
+            event_row(
                 type="deal.stage_changed",
                 subject_type="deal",
                 subject_id=pk,
@@ -404,7 +403,7 @@ def deal_bulk_create(
             ]
             if links:
                 Deal.contacts.through.objects.bulk_create(links, batch_size=batch_size)
-            events: list[Event] = []
+            events: list[dict[str, Any]] = []
             for pk, (deal, states, contact_ids) in zip(ids, parsed, strict=True):
                 events.extend(_history_events(pk, deal, states, contact_ids, actor))
             append_events(events, notify=notify)
