@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+
 from bench.dealpaths import deal_paths
 from flowcrm.activities.bulk import activity_bulk_create, task_bulk_create
 from flowcrm.contacts.bulk import company_bulk_create, contact_bulk_create
@@ -144,6 +146,9 @@ def load_demo(
         task_bulk_create(task_rows(rng, deal_list, closed_stage_ids=closed, now=now), actor=actor)
     )
     timed("tasks", task_count, started)
+    with connection.cursor() as cursor:
+        # Fresh planner statistics after a bulk load, or lists start with full-table sorts.
+        cursor.execute("ANALYZE")
     _install_demo_flows(actor, say)
     return summary
 
