@@ -7,12 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from flowcrm.core.errors import ValidationFailed
 from flowcrm.core.models import Event
 from flowcrm.core.permissions import sees_all, visible_q
 from flowcrm.insights.process.filters import ProcessFilter
-from flowcrm.insights.process.notions import CaseNotion, EpochSeconds, register_case_notion
+from flowcrm.insights.process.notions import (
+    CaseNotion,
+    EpochSeconds,
+    JsonText,
+    register_case_notion,
+)
 
 if TYPE_CHECKING:
     from flowcrm.accounts.models import User
@@ -84,9 +90,8 @@ def deal_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
     started = _started_in_window("deal.created", filters)
     if started is not None:
         events = events.filter(subject_id__in=started)
-    activity = models.Case(
-        models.When(type="deal.created", then=KT("data__stage")), default=KT("data__to_stage")
-    )
+    # deal.created carries the stage as "stage", deal.stage_changed as "to_stage".
+    activity = Coalesce(JsonText("data", "to_stage"), JsonText("data", "stage"))
     return events.annotate(activity=activity, seconds=EpochSeconds("occurred_at")).values_list(
         "subject_id", "activity", "seconds", "id"
     )
