@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -210,6 +211,8 @@ def run(size: int, runs: int) -> dict[str, Any]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowcrm.settings")
     django.setup()
+    from django.db import connections
+
     database = os.environ.get("FLOWCRM_BENCH_DATABASE", "sqlite")
     vendor, path = _connect(database)
     loaded = _create_and_load(size)
@@ -242,7 +245,8 @@ def run(size: int, runs: int) -> dict[str, Any]:
         "cases": result["cases"],
     }
     if path:
-        Path(path).unlink(missing_ok=True)
+        connections[ALIAS].close()
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
     return document
 
 
