@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models.sql.query import Query
 
@@ -143,7 +144,10 @@ def load_log(
     tie-break) is several times cheaper than an ORDER BY. Timestamps are rounded to the
     millisecond, the precision both databases keep exactly. ``using`` names the database alias.
     """
-    sql, params = log_sql(notion, filters, user, using)
+    try:
+        sql, params = log_sql(notion, filters, user, using)
+    except EmptyResultSet:  # a filter that can match nothing (e.g. ``.none()``)
+        return build_log([], [], [])
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def _document(api: Any) -> dict[str, Any]:
     response = api.get("insights/export/ocel")
     assert response.status_code == 200
-    return json.loads(b"".join(response.streaming_content))
+    document: dict[str, Any] = json.loads(b"".join(response.streaming_content))
+    return document
 
 
 def test_export_links_deals_contacts_companies_and_events(admin_api: Any, admin_user: Any) -> None:
@@ -54,7 +55,12 @@ def test_export_links_deals_contacts_companies_and_events(admin_api: Any, admin_
 def test_export_leaves_out_what_the_user_cannot_see(
     api_for: Any, make_user: Any, admin_user: Any
 ) -> None:
-    make_sales_log(owner=admin_user)
+    # given deals A-D owned by the admin and E unowned (visible to everyone)
+    sales = make_sales_log(owner=admin_user)
     rep = make_user(role=Role.SALES_REP)
+    # when a sales rep of no team exports
     document = _document(api_for(rep))
-    assert (document["objects"], document["events"]) == ([], [])
+    # then only deal E and its one event are in it
+    unowned = f"deal:{sales.deals['E'].pk}"
+    assert [o["id"] for o in document["objects"]] == [unowned]
+    assert [e["relationships"][0]["objectId"] for e in document["events"]] == [unowned]

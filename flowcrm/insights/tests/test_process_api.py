@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -50,11 +51,9 @@ def test_pipeline_process_view_has_every_number(admin_api: Any, sales: Any) -> N
         "Demo holds deals a median of 18 days, 12.0\u00d7 longer than any other stage; "
         "33% of deals that reach it are lost there."
     )
-    assert body["variants"]["top"][0] == {
-        "activities": ["Lead in", "Qualified", "Demo", "Won"],
-        "count": 1,
-        "share": 0.2,
-    }
+    # five paths of one deal each: equal counts are ordered by the path, shortest prefix first
+    assert body["variants"]["top"][0] == {"activities": ["Lead in"], "count": 1, "share": 0.2}
+    assert len(body["variants"]["top"]) == 5
     assert body["durations"]["closed_cases"] == 4 and body["durations"]["open_cases"] == 1
     assert sum(week["started"] for week in body["throughput"]) == 5
 
@@ -136,3 +135,61 @@ def test_process_view_query_budget(
     with django_assert_num_queries(6):
         response = admin_api.get(f"insights/pipelines/{sales.pipeline.pk}/process")
     assert response.status_code == 200
+
+
+def test_condition_tree_filters_the_deals(admin_api: Any, sales: Any) -> None:
+    condition = '{"field": "deal.amount", "op": "gte", "value": 300}'
+    body = admin_api.get("insights/process/deals", {"condition": condition}).json()
+    assert body["cases"] == 3  # C, D and E
+
+
+def test_a_bad_condition_is_422_under_condition(admin_api: Any, sales: Any) -> None:
+    condition = '{"field": "deal.colour", "op": "eq", "value": "red"}'
+    response = admin_api.get("insights/process/deals", {"condition": condition})
+    assert response.status_code == 422
+    assert all(e["field"].startswith("condition") for e in response.json()["errors"])
+
+
+def test_contacts_move_through_lifecycle_stages(admin_api: Any) -> None:
+    from flowcrm.core.models import Event
+    from flowcrm.insights.tests.process_logs import T0
+
+    def lifecycle(contact: int, kind: str, stage: str, day: int) -> Event:
+        return Event(
+            type=kind,
+            subject_type="contact",
+            subject_id=contact,
+            actor_kind="system",
+            changes={"lifecycle_stage": {"before": None, "after": stage}},
+            occurred_at=T0 + dt.timedelta(days=day),
+        )
+
+    Event.objects.bulk_create(
+        [
+            lifecycle(1, "contact.created", "lead", 0),
+            lifecycle(1, "contact.updated", "mql", 4),
+            lifecycle(1, "contact.updated", "customer", 10),
+            lifecycle(2, "contact.created", "lead", 1),
+            lifecycle(2, "contact.updated", "mql", 3),
+            Event(
+                type="contact.updated",
+                subject_type="contact",
+                subject_id=2,
+                actor_kind="system",
+                changes={"email": {"before": None, "after": "a@b.test"}},
+                occurred_at=T0,
+            ),
+        ]
+    )
+    body = admin_api.get("insights/process/contacts").json()
+    assert [(e["source"], e["target"], e["count"]) for e in body["dfg"]] == [
+        ("lead", "mql", 2),
+        ("mql", "customer", 1),
+    ]
+    assert body["sojourn"]["lead"]["mean_seconds"] == 3 * DAY
+    assert [(s["stage"], s["count"]) for s in body["funnel"]][:4] == [
+        ("subscriber", 2),  # reached means passed or went beyond
+        ("lead", 2),
+        ("mql", 2),
+        ("sql", 1),
+    ]
