@@ -71,10 +71,28 @@ def _connect(database: str) -> tuple[str, str]:
 
         settings = environ.Env.db_url_config(database)
         name = ""
+        _create_postgres_database(settings)
     defaults = connections["default"].settings_dict
     connections.settings[ALIAS] = {**defaults, "OPTIONS": {}, "TEST": {}, **settings}
     connections[ALIAS].ensure_connection()
     return connections[ALIAS].vendor, name
+
+
+def _create_postgres_database(settings: dict[str, Any]) -> None:
+    """Create the bench database when the server does not have it yet."""
+    import psycopg
+    from psycopg import sql
+
+    keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
+    server = " ".join(f"{k}={settings[v]}" for k, v in keys.items() if settings.get(v))
+    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (settings["NAME"],)
+        ).fetchone()
+        if not exists:
+            connection.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"]))
+            )
 
 
 def _create_and_load(size: int) -> int:
