@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from flowcrm.api import request_actor, request_user
 from flowcrm.core.errors import DomainError, ValidationFailed
@@ -97,6 +97,12 @@ class DryRunOut(Schema):
     error_rows: list[dict[str, Any]]
 
 
+class RunIn(Schema):
+    """Options to use (and store) for this run; ``{}`` keeps the job's current options."""
+
+    options: ImportOptions | None = None
+
+
 class PresetIn(Schema):
     name: str
     record_type: str
@@ -119,7 +125,7 @@ class TargetsOut(Schema):
 
 
 @router.post("", response={201: ImportJobOut}, summary="Upload a file to import")
-def upload(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def upload(request: HttpRequest) -> Status[dict[str, Any]]:
     """Multipart form: ``file``, ``record_type`` (contacts/companies/deals/activities), optional
     ``preset`` (hubspot/salesforce). Files over FLOWCRM_MAX_UPLOAD_BYTES are refused (413)."""
     user = request_user(request)
@@ -144,7 +150,7 @@ def upload(request: HttpRequest) -> tuple[int, dict[str, Any]]:
         user=user,
         actor=request_actor(request),
     )
-    return 201, job_out(job)
+    return Status(201, job_out(job))
 
 
 @router.get("", response=list[ImportJobOut], summary="Recent imports")
@@ -179,13 +185,13 @@ def list_presets(request: HttpRequest, record_type: str = "") -> list[MappingPre
 
 
 @router.post("/presets", response={201: PresetOut}, summary="Save a mapping")
-def save_preset(request: HttpRequest, payload: PresetIn) -> tuple[int, MappingPreset]:
+def save_preset(request: HttpRequest, payload: PresetIn) -> Status[MappingPreset]:
     user = request_user(request)
     ensure_can_write(user)
     preset = mapping_preset_save(
         name=payload.name, record_type=payload.record_type, options=payload.options, user=user
     )
-    return 201, preset
+    return Status(201, preset)
 
 
 @router.get("/exports/{record_type}", summary="Export a list as CSV (streamed)")
@@ -214,21 +220,19 @@ def configure(request: HttpRequest, job_id: int, payload: ImportOptions) -> dict
 
 
 @router.post("/{int:job_id}/dry-run", response=DryRunOut, summary="Validate; write nothing")
-def dry_run(request: HttpRequest, job_id: int, payload: ImportOptions | None = None) -> Any:
+def dry_run(request: HttpRequest, job_id: int, payload: RunIn) -> Any:
     user = request_user(request)
     job = get_job(user, job_id)
-    options = payload or ImportOptions.model_validate(job.options)
+    options = payload.options or ImportOptions.model_validate(job.options)
     return import_dry_run(job=job, options=options, user=user)
 
 
 @router.post("/{int:job_id}/start", response={202: ImportJobOut}, summary="Run in background")
-def start(
-    request: HttpRequest, job_id: int, payload: ImportOptions | None = None
-) -> tuple[int, dict[str, Any]]:
+def start(request: HttpRequest, job_id: int, payload: RunIn) -> Status[dict[str, Any]]:
     user = request_user(request)
     ensure_can_write(user)
-    job = import_start(job=get_job(user, job_id), options=payload)
-    return 202, job_out(job)
+    job = import_start(job=get_job(user, job_id), options=payload.options)
+    return Status(202, job_out(job))
 
 
 @router.get("/{int:job_id}/errors.csv", summary="Rejected rows as CSV")

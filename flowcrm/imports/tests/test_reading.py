@@ -22,7 +22,7 @@ def upload(path: Path) -> ImportJob:
     )
 
 
-def rejected(path) -> str:
+def rejected(path: Path) -> str:
     with pytest.raises(ValidationFailed) as caught:
         upload(path)
     assert ImportJob.objects.count() == 0
