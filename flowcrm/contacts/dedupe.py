@@ -71,6 +71,8 @@ def _exact_groups(
         .order_by("dup_key")
         .values_list("dup_key", flat=True)[:limit]
     )
+    if not keys:
+        return []
     members: dict[str, list[int]] = {}
     for record_id, value in (
         queryset.annotate(dup_key=key).filter(dup_key__in=keys).values_list("id", "dup_key")
@@ -198,9 +200,6 @@ def _split(block: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
 
 def _score_block(ids: list[int], names: list[str], reason: str) -> list[DuplicateGroup]:
     """Groups of ids whose names score at least FUZZY_THRESHOLD against each other."""
-    scores = process.cdist(
-        names, names, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_THRESHOLD, workers=1
-    )
     parent = list(range(len(ids)))
 
     def root(i: int) -> int:
@@ -210,13 +209,21 @@ def _score_block(ids: list[int], names: list[str], reason: str) -> list[Duplicat
         return i
 
     best: dict[int, float] = {}
-    for i in range(len(ids)):
-        for j in range(i + 1, len(ids)):
-            score = float(scores[i][j])
-            if score >= FUZZY_THRESHOLD:
-                a, b = root(i), root(j)
+    for i in range(len(ids) - 1):
+        # extract() runs the comparisons in C and keeps only scores over the cut-off.
+        for _name, score, offset in process.extract(
+            names[i],
+            names[i + 1 :],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=FUZZY_THRESHOLD,
+            limit=None,
+        ):
+            a, b = root(i), root(i + 1 + offset)
+            if a != b:
                 parent[b] = a
-                best[a] = max(best.get(a, 0.0), best.pop(b, 0.0), score)
+                best[a] = max(best.get(a, 0.0), best.pop(b, 0.0), float(score))
+            else:
+                best[a] = max(best.get(a, 0.0), float(score))
     members: dict[int, list[int]] = {}
     for i in range(len(ids)):
         members.setdefault(root(i), []).append(ids[i])

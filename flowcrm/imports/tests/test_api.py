@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -21,7 +23,7 @@ CSV = (
 )
 
 
-def upload(api, content=CSV, name="contacts.csv", **fields):
+def upload(api: Any, content: bytes = CSV, name: str = "contacts.csv", **fields: str) -> Any:
     return api.client.post(
         "/api/v1/imports",
         {"file": SimpleUploadedFile(name, content), "record_type": "contacts", **fields},
@@ -73,7 +75,8 @@ def test_a_non_csv_upload_is_a_422_naming_the_file(admin_api):
     assert response.json()["errors"] == [
         {
             "field": "file",
-            "message": "This is not a CSV file: it contains binary data. Upload a .csv or .xlsx file.",
+            "message": "This is not a CSV file: it contains binary data."
+            " Upload a .csv or .xlsx file.",
         }
     ]
 

@@ -61,7 +61,7 @@ def test_match_policy_and_fill_empty_options(write_csv):
             "update",
             "--fill-empty",
             "--json",
-        )  # fmt: skip
+        )
     )
     assert (summary["updated"], summary["errors"]) == (1, 0)
     assert list(Contact.objects.values_list("first_name", "job_title")) == [("Ada", "Countess")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from flowcrm.imports.exports import escape_cell
 from flowcrm.sales.models import Deal, Pipeline, Stage
 
 
-def read(response) -> list[list[str]]:
+def read(response: Any) -> list[list[str]]:
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
@@ -22,10 +23,17 @@ def read(response) -> list[list[str]]:
 @pytest.mark.parametrize(
     ("value", "escaped"),
     [
-        ("=1+2", "'=1+2"), ("+49 30 1234", "'+49 30 1234"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("", ""), ("a=b", "a=b"),
+        ("=1+2", "'=1+2"),
+        ("+49 30 1234", "'+49 30 1234"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("", ""),
+        ("a=b", "a=b"),
     ],
-)  # fmt: skip
+)
 def test_cells_that_start_like_formulas_get_an_apostrophe(value, escaped):
     assert escape_cell(value) == escaped
 
