@@ -22,7 +22,7 @@ from flowcrm.sales.models import DealStatus, ForecastCategory
 
 RECORD_TYPES: tuple[str, ...] = tuple(RecordType.values)
 MAX_RELATION_HOPS = 2
-_LABEL_SEPARATOR = " \u203a "  # a single right-pointing angle quote
+_LABEL_SEPARATOR = " / "
 _RECORDS_WITH_TAGS = ("contact", "company")
 
 

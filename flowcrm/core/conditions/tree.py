@@ -12,7 +12,7 @@ JSON shape::
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
@@ -137,12 +137,13 @@ AllGroup.model_rebuild()
 AnyGroup.model_rebuild()
 NotGroup.model_rebuild()
 
-CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
+# mypy takes the Annotated union for a value, not a type form; pydantic accepts it.
+CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(cast(Any, Condition))
 
 
 def condition_to_json(condition: Condition) -> Any:
     """The JSON form of a tree (the inverse of parsing)."""
-    return CONDITION_ADAPTER.dump_python(condition, by_alias=True, mode="json")
+    return CONDITION_ADAPTER.dump_python(condition, by_alias=True, mode="json", exclude_none=True)
 
 
 def iter_rules(condition: Condition) -> list[Rule]:
