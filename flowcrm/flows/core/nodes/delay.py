@@ -84,7 +84,7 @@ class DelayNode(Node):
             return ctx.now + config.duration(), {}
         if config.type == "until":
             assert config.at is not None
-            return config.at, {}
+            return config.at.astimezone(dt.UTC), {}
         if config.type == "business_hours":
             return ctx.definition.calendar.next_open(ctx.now), {}
         assert config.field is not None
