@@ -141,6 +141,7 @@ def _register_routers() -> None:
     from flowcrm.contacts.api import router as contacts_router
     from flowcrm.core.api import router as core_router
     from flowcrm.flows.api import router as flows_router
+    from flowcrm.forecasts.api import router as forecasts_router
     from flowcrm.imports.api import router as imports_router
     from flowcrm.insights.api import router as insights_router
     from flowcrm.sales.api import router as sales_router
@@ -152,6 +153,7 @@ def _register_routers() -> None:
     api.add_router("/flows", flows_router)
     api.add_router("/insights", insights_router)
     api.add_router("/imports", imports_router)
+    api.add_router("/", forecasts_router)
 
 
 _register_routers()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "flowcrm.flows",
     "flowcrm.insights",
     "flowcrm.imports",
+    "flowcrm.forecasts",
     "flowcrm.web",
 ]
 
