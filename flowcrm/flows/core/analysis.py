@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from flowcrm.flows.core.actions import RECORD_CREATED, FieldAccess, get_action
 from flowcrm.flows.core.definition import FlowDefinition
@@ -106,7 +107,12 @@ def check_definition(definition: FlowDefinition) -> list[Finding]:
     findings += _edges(definition)
     findings += _spinning_loops(definition, graph)
     findings += _unknown_fields(definition)
-    return sorted(findings, key=lambda f: (f.severity != "error", f.code, f.nodes))
+    index = {node.id: i for i, node in enumerate(definition.nodes)}
+    located = [
+        f if f.path or not f.nodes else replace(f, path=f"nodes[{index[f.nodes[0]]}]")
+        for f in findings
+    ]
+    return sorted(located, key=lambda f: (f.severity != "error", f.code, f.nodes))
 
 
 def _reachability(definition: FlowDefinition, graph: Graph) -> list[Finding]:
@@ -195,6 +201,7 @@ def _unknown_fields(definition: FlowDefinition) -> list[Finding]:
                 "unknown_field",
                 f"{path}: unknown field {field!r}",
                 nodes=[node.id] if node else [],
+                path=path,
             )
         )
 

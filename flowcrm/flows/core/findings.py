@@ -18,6 +18,8 @@ class Finding:
     message: str
     nodes: list[str] = field(default_factory=list)
     flows: list[str] = field(default_factory=list)
+    #: Where in the definition, as a JSON path (``nodes[2]``, ``nodes[1].config.subject``).
+    path: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -26,6 +28,7 @@ class Finding:
             "message": self.message,
             "nodes": list(self.nodes),
             "flows": list(self.flows),
+            "path": self.path,
         }
 
 

@@ -157,6 +157,7 @@ def test_a_cascade_between_two_flows_is_reported_with_flows_and_nodes():
             "which 'Rescore' (write writes contact.score) triggers 'Qualify'",
             "nodes": ["Qualify.write", "Rescore.write"],
             "flows": ["Qualify", "Rescore"],
+            "path": "",
         }
     ]
 
