@@ -52,7 +52,7 @@ def lead_routing() -> dict[str, Any]:
 
 @pytest.fixture
 def leads(system_actor: Actor) -> list[Contact]:
-    values = [
+    values: list[dict[str, Any]] = [
         {"email": "a@example.com", "score": 80},
         {"email": "b@example.com", "score": 20},
         {"first_name": "No e-mail", "score": 95},
