@@ -22,18 +22,12 @@ CONTACT_EVENT_TYPES = ("contact.created", "contact.updated")
 
 
 def condition_q(model: type[models.Model], tree: dict[str, Any]) -> models.Q:
-    """The condition tree compiled to a ``Q`` over ``model`` (422 naming ``condition`` if bad)."""
-    try:
-        from flowcrm.core import conditions  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise ValidationFailed(
-            {"condition": "Condition filters are not available in this installation."}
-        ) from None
-    try:
-        q: models.Q = conditions.compile_q(tree, model=model)
-    except ValidationFailed as error:
-        raise ValidationFailed({f"condition.{k}": v for k, v in error.errors.items()}) from None
-    return q
+    """The condition tree compiled to a ``Q`` over ``model`` (422 naming ``condition…`` if bad)."""
+    from flowcrm.core.conditions import compile_q, parse_condition
+
+    record_type = model._meta.model_name or ""
+    condition = parse_condition(tree, record_type=record_type, path="condition")
+    return compile_q(condition, record_type=record_type, path="condition")
 
 
 def _record_filter(
