@@ -12,8 +12,10 @@ class FlowsConfig(AppConfig):
         from flowcrm.core.worker import register_worker_job
         from flowcrm.flows.engine import worker_job
         from flowcrm.flows.enrollment import on_events
+        from flowcrm.flows.languages import install_languages
         from flowcrm.flows.registry import register_actions
 
+        install_languages()
         register_actions()
         subscribe(on_events)
         register_worker_job("flows", worker_job)
