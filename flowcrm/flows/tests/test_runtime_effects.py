@@ -283,7 +283,7 @@ def test_flows_triggering_each_other_stop_at_the_cascade_limit_naming_the_chain(
                         "id": "bump",
                         "kind": "action",
                         "action": "update_record",
-                        "config": {"fields": {writes: "{{ record.%s }}x" % writes}},
+                        "config": {"fields": {writes: "{{ record." + writes + " }}x"}},
                     },
                     {"id": "done", "kind": "end"},
                 ],
