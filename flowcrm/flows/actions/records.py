@@ -64,7 +64,10 @@ _SELECT_RELATED: dict[str, tuple[str, ...]] = {
 
 
 def load_record_for_flow(record_type: str, record_id: int) -> models.Model | None:
-    """The record with the relations flows usually read joined in (one query)."""
+    """The record with the relations flows usually read joined in (one query); None for a
+    run without a record (an inbound webhook with no record type)."""
+    if not record_type:
+        return None
     manager = record_model(record_type)._default_manager
     return (
         manager.select_related(*_SELECT_RELATED.get(record_type, ())).filter(pk=record_id).first()

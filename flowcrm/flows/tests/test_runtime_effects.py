@@ -123,7 +123,7 @@ def test_an_email_goes_out_once_and_lands_on_the_timeline_unless_unsubscribed(se
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT
 
 
-APPROVAL_FLOW = [
+APPROVAL_FLOW: list[dict[str, Any]] = [
     {
         "id": "ok",
         "kind": "approval",
