@@ -15,6 +15,7 @@ class FlowsConfig(AppConfig):
         from flowcrm.flows.languages import install_languages
         from flowcrm.flows.registry import register_actions
 
+        install_languages()
         register_actions()
         install_languages()
         subscribe(on_events)

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from flowcrm.flows.actions.records import condition_paths
 from flowcrm.flows.core.definition import FlowDefinition, parse_definition
 from flowcrm.flows.core.nodes import WaitEventNode
 from flowcrm.flows.models import Flow, FlowRun, FlowStatus, FlowVersion, RunStatus
@@ -24,6 +25,7 @@ from flowcrm.flows.models import Flow, FlowRun, FlowStatus, FlowVersion, RunStat
 ACTIVE_INDEX_TTL = 5.0
 
 _parsed: dict[int, FlowDefinition] = {}
+_paths: dict[int, set[str]] = {}
 _lock = threading.Lock()
 
 
@@ -33,6 +35,16 @@ def definition_of(version: FlowVersion) -> FlowDefinition:
     if cached is None:
         cached = parse_definition(version.definition)
         _parsed[version.pk] = cached
+    return cached
+
+
+def record_paths_of(version: FlowVersion) -> set[str]:
+    """Field paths the version's conditions name (cached), so a run's record snapshot holds
+    the related values they need and nothing more."""
+    cached = _paths.get(version.pk)
+    if cached is None:
+        cached = condition_paths(version.definition)
+        _paths[version.pk] = cached
     return cached
 
 
@@ -133,4 +145,5 @@ def event_dict(event: Any) -> dict[str, Any]:
 def clear_caches() -> None:
     """Forget parsed versions and the trigger index (tests: ids are reused after rollback)."""
     _parsed.clear()
+    _paths.clear()
     invalidate_active_index()

@@ -21,13 +21,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from flowcrm.flows import outbox
-from flowcrm.flows.actions.records import load_record, record_values
+from flowcrm.flows.actions.records import flow_record, load_record_for_flow
 from flowcrm.flows.claiming import lock_due
 from flowcrm.flows.core.definition import FlowDefinition
 from flowcrm.flows.core.effects import ActionResult, ApprovalDecision, Signal
 from flowcrm.flows.core.state import RunState, load_run_state
 from flowcrm.flows.core.stepper import StepOutcome, advance, start_run
-from flowcrm.flows.definitions import definition_of, note_waiting
+from flowcrm.flows.definitions import definition_of, note_waiting, record_paths_of
 from flowcrm.flows.effects import EffectExecutor
 from flowcrm.flows.models import (
     RUN_STATE_SCHEMA_VERSION,
@@ -127,11 +127,18 @@ def operate(run: FlowRun, operation: Operation, *, now: dt.datetime) -> None:
     asks for until the run waits or ends, and save the run and its changed steps."""
     definition = definition_of(run.version)
     state = run_state(run, definition)
-    record = load_record(run.record_type, run.record_id)
+    record = load_record_for_flow(run.record_type, run.record_id)
+    paths = record_paths_of(run.version)
+
+    def snapshot() -> dict[str, Any] | None:
+        if record is None:
+            return None
+        return flow_record(record, run.record_type, extra_paths=paths)
+
     executor = EffectExecutor(run=run, record=record, now=now, fresh=not run.state.get("run_id"))
     run.pending_event = None
     run.waiting_event = ""
-    outcome = operation(definition, state, now, record_values(record) if record else None)
+    outcome = operation(definition, state, now, snapshot())
     changed = set(outcome.changed_steps)
     for _ in range(MAX_ROUNDS):
         executor.state = outcome.state
@@ -142,7 +149,7 @@ def operate(run: FlowRun, operation: Operation, *, now: dt.datetime) -> None:
             definition,
             outcome.state,
             now=now,
-            record=record_values(record) if record else None,
+            record=snapshot(),
             action_results=results,
         )
         changed |= set(outcome.changed_steps)

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from flowcrm.core.models import Event
-from flowcrm.flows.actions.records import load_record, record_values
+from flowcrm.flows.actions.records import flow_record, load_record_for_flow
 from flowcrm.flows.core.language import evaluate_condition
 from flowcrm.flows.core.triggers import RecordEventTrigger
 from flowcrm.flows.definitions import (
@@ -28,6 +28,7 @@ from flowcrm.flows.definitions import (
     active_index,
     definition_of,
     event_dict,
+    record_paths_of,
     waited_event_types,
 )
 from flowcrm.flows.models import EnrollmentLog, Flow, FlowRun, RunStatus
@@ -115,12 +116,12 @@ def enroll_record(
     definition = definition_of(version)
     chain = list(cascade_chain or [])
     if check_condition and definition.enrollment is not None:
-        record = load_record(record_type, record_id)
+        record = load_record_for_flow(record_type, record_id)
         if record is None:
             return None
         holds, _ = evaluate_condition(
             definition.enrollment,
-            record_values(record),
+            flow_record(record, record_type, extra_paths=record_paths_of(version)),
             record_type=record_type,
             context={"trigger": trigger or {}},
             changes=(trigger or {}).get("changes"),

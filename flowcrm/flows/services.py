@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from flowcrm.accounts.models import User
 from flowcrm.core.actors import Actor
+from flowcrm.core.conditions import compile_q, model_for, parse_condition
 from flowcrm.core.errors import Conflict, ValidationFailed
 from flowcrm.core.events import record_event
 from flowcrm.flows.core.definition import parse_definition
@@ -185,15 +186,46 @@ def _guarded(operation: Operation) -> Operation:
     return guarded
 
 
+MAX_MANUAL_RUNS = 10_000
+
+
 def flow_trigger_manually(
-    *, flow: Flow, record_type: str, record_ids: list[int], actor: Actor
+    *,
+    flow: Flow,
+    record_type: str,
+    record_ids: list[int],
+    actor: Actor,
+    condition: dict[str, Any] | None = None,
 ) -> list[FlowRun]:
-    """Start runs on the given records now (enrollment condition and policy still apply)."""
+    """Start runs now on the listed records, or on every record matching ``condition``
+    (compiled to a query; at most ``MAX_MANUAL_RUNS``). The enrollment condition and the
+    re-enrollment policy still apply. One ``flow.triggered`` event."""
     if flow.active_version is None:
         raise ValidationFailed({"flow": "Activate the flow before starting runs."})
     expected = definition_of(flow.active_version).record_type
     if expected is not None and record_type != expected:
         raise ValidationFailed({"record_type": f"This flow runs on {expected} records."})
+    if condition is not None:
+        tree = parse_condition(condition, record_type=record_type, path="condition")
+        query = compile_q(tree, record_type=record_type)
+        record_ids = list(
+            model_for(record_type)
+            ._default_manager.filter(query)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: MAX_MANUAL_RUNS + 1]
+        )
+    if len(record_ids) > MAX_MANUAL_RUNS:
+        raise ValidationFailed({"record_ids": f"At most {MAX_MANUAL_RUNS} records at a time."})
+    if not record_ids:
+        raise ValidationFailed({"record_ids": "Name records, or a condition that matches some."})
+    existing = set(
+        model_for(record_type)
+        ._default_manager.filter(pk__in=record_ids)
+        .values_list("pk", flat=True)
+    )
+    missing = [pk for pk in record_ids if pk not in existing]
+    if missing:
+        raise ValidationFailed({"record_ids": f"No {record_type} with id {missing[0]}."})
     runs: list[FlowRun] = []
     with transaction.atomic():
         for record_id in record_ids:
@@ -205,9 +237,7 @@ def flow_trigger_manually(
             )
             if run is not None:
                 runs.append(run)
-        record_event(
-            type="flow.triggered", subject=flow, actor=actor, data={"runs": [r.pk for r in runs]}
-        )
+        record_event(type="flow.triggered", subject=flow, actor=actor, data={"runs": len(runs)})
     return runs
 
 

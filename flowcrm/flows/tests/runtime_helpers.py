@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from flowcrm.contacts.models import Contact
 from flowcrm.core.actors import Actor
 from flowcrm.core.events import created_changes, record_event
-from flowcrm.flows.core import language
 from flowcrm.flows.models import Flow
 from flowcrm.flows.services import flow_create, flow_publish
 
 ADMIN = Actor.system("tests")
-
-
-class RuleLanguage:
-    """``{"field": f, "op": "eq|gte|in", "value": v}`` and ``{"all": [...]}``: enough for
-    runtime tests; the real condition tree is tested where it lives."""
-
-    def parse(self, data: Any, *, record_type: str | None, path: Any) -> Any:
-        return data
-
-    def evaluate(
-        self, condition: Any, record: Mapping[str, Any], *, context: Any, changes: Any
-    ) -> bool:
-        if "all" in condition:
-            return all(
-                self.evaluate(c, record, context=context, changes=changes) for c in condition["all"]
-            )
-        value = record.get(condition["field"])
-        wanted = condition["value"]
-        if condition["op"] == "eq":
-            return bool(value == wanted)
-        if condition["op"] == "gte":
-            return value is not None and value >= wanted
-        return value in wanted
-
-    def explain(
-        self, condition: Any, record: Mapping[str, Any], *, context: Any, changes: Any
-    ) -> Any:
-        return None
-
-    def fields_for(self, record_type: str) -> Mapping[str, str] | None:
-        return None
-
-
-@contextmanager
-def rule_language() -> Iterator[None]:
-    previous = language.condition_language()
-    language.install_condition_language(RuleLanguage())
-    try:
-        yield
-    finally:
-        language.install_condition_language(previous)
 
 
 def make_flow(definition: dict[str, Any], name: str | None = None) -> Flow:
@@ -92,8 +48,12 @@ def lead_routing(rep_ids: list[int]) -> dict[str, Any]:
                             "name": "hot",
                             "condition": {
                                 "all": [
-                                    {"field": "score", "op": "gte", "value": 50},
-                                    {"field": "country", "op": "in", "value": ["DE", "AT", "CH"]},
+                                    {"field": "contact.score", "op": "gte", "value": 50},
+                                    {
+                                        "field": "contact.country",
+                                        "op": "in",
+                                        "value": ["DE", "AT", "CH"],
+                                    },
                                 ]
                             },
                         }

@@ -10,15 +10,9 @@ from flowcrm.core.models import Event
 from flowcrm.flows.definitions import active_index
 from flowcrm.flows.engine import process_due_runs
 from flowcrm.flows.models import FlowRun, RunStatus, StepExecution
-from flowcrm.flows.tests.runtime_helpers import lead_routing, make_flow, new_contact, rule_language
+from flowcrm.flows.tests.runtime_helpers import lead_routing, make_flow, new_contact
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _language():
-    with rule_language():
-        yield
 
 
 def test_a_hot_lead_is_assigned_round_robin_qualified_and_gets_a_follow_up_task(make_user):
