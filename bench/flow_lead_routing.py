@@ -122,7 +122,7 @@ def engine_once(size: int, tag: str) -> tuple[float, list[float], dict[str, int]
         .annotate(at=Min("occurred_at"))
     )
     latencies = [
-        (row["at"] - enrolled[row["flow_run_id"]]).total_seconds() for row in first_actions
+        (row["at"] - enrolled[int(row["flow_run_id"])]).total_seconds() for row in first_actions
     ]
     summary = dict.fromkeys(("completed", "failed", "other"), 0)
     for status in runs.values_list("status", flat=True):
@@ -188,7 +188,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run(size: int, runs: int) -> dict[str, Any]:
