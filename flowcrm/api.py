@@ -145,6 +145,7 @@ def _register_routers() -> None:
     from flowcrm.forecasts.api import router as forecasts_router
     from flowcrm.imports.api import router as imports_router
     from flowcrm.insights.api import router as insights_router
+    from flowcrm.reports.api import router as reports_router
     from flowcrm.sales.api import router as sales_router
 
     api.add_router("/", core_router)
@@ -156,6 +157,7 @@ def _register_routers() -> None:
     api.add_router("/insights", insights_router)
     api.add_router("/imports", imports_router)
     api.add_router("/", forecasts_router)
+    api.add_router("/", reports_router)
 
 
 _register_routers()
