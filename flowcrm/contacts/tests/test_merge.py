@@ -17,6 +17,12 @@ from flowcrm.core.models import Event
 from flowcrm.sales.models import Deal, Pipeline, Stage
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # users made by the fixtures need no real password hashing in these tests
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def at(days: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
 
