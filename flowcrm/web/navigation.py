@@ -26,6 +26,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Insights", "/insights/", "insights"),
     NavItem("Forecast", "/forecasts/", "forecasts"),
     NavItem("Reports", "/reports/", "reports"),
+    NavItem("Import", "/imports/", "imports"),
 ]
 
 
