@@ -92,7 +92,8 @@ def test_runs_on_random_graphs_only_move_forward_along_edges_and_survive_restore
     with installed_languages():
         runner = Runner(data, now=START)
         for _ in range(30):
-            outcome = runner.advance(now=runner.state.wait.wake_at if runner.state.wait else START)
+            wake_at = runner.state.wait.wake_at if runner.state.wait else None
+            outcome = runner.advance(now=wake_at or START)
             if outcome.state.is_finished or outcome.state.status == "failed":
                 break
     state = runner.state
