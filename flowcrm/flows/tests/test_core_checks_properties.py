@@ -62,7 +62,7 @@ def closure(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     return reach
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(random_flows())
 def test_reachability_dead_ends_and_spinning_loops_match_the_oracle(case):
     data, kinds, graph = case
@@ -85,7 +85,7 @@ def test_reachability_dead_ends_and_spinning_loops_match_the_oracle(case):
     assert reported.get("loop_without_pause", set()) == expected_spinning
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(random_flows())
 def test_runs_on_random_graphs_only_move_forward_along_edges_and_survive_restores(case):
     data, _, graph = case
