@@ -42,8 +42,8 @@ def check_flows(flows: Sequence[NamedDefinition]) -> list[Finding]:
 def check_publish(*, flow: Flow, definition: dict[str, Any]) -> PublishCheck:
     """Check ``definition`` as the next version of ``flow`` against every other active flow.
 
-    Findings get unique ``path`` values prefixed with ``definition.`` so they can be raised as
-    one ``ValidationFailed``.
+    Findings get unique ``path`` values prefixed with ``definition.`` (and messages without the
+    path) so they can be raised as one ``ValidationFailed``.
     """
     candidate = (flow.name, parse_definition(definition))
     others = [pair for pair in active_definitions() if pair[0] != flow.name]
@@ -51,6 +51,8 @@ def check_publish(*, flow: Flow, definition: dict[str, Any]) -> PublishCheck:
     seen: set[str] = set()
     unique: list[Finding] = []
     for finding in findings:
+        # the path becomes the error's key, so the message need not repeat it
+        message = finding.message.removeprefix(f"{finding.path}: ") if finding.path else None
         path = f"definition.{finding.path}" if finding.path else "definition"
         if path in seen:
             path = f"{path}.{finding.code}"
@@ -58,7 +60,7 @@ def check_publish(*, flow: Flow, definition: dict[str, Any]) -> PublishCheck:
         while path in seen:
             path, suffix = f"{path}.{suffix}", suffix + 1
         seen.add(path)
-        unique.append(replace(finding, path=path))
+        unique.append(replace(finding, path=path, message=message or finding.message))
     return PublishCheck(
         errors=[f for f in unique if f.severity == "error"],
         warnings=[f for f in unique if f.severity == "warning"],

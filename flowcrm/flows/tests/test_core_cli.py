@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from flowcrm.core.actors import Actor
 from flowcrm.core.errors import ValidationFailed
-from flowcrm.flows.checks import check_all_flows
+from flowcrm.flows.checks import check_all_flows, check_publish
 from flowcrm.flows.models import Flow, FlowVersion
 from flowcrm.flows.services import flow_create, flow_publish
 
@@ -167,3 +167,16 @@ def test_apply_writes_nothing_when_any_file_is_invalid(tmp_path: Path) -> None:
         "b.yaml: trigger.event: required",
     ]
     assert not Flow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_publish_checks_name_unknown_fields_by_their_path(system_actor: Actor) -> None:
+    draft = setter("Typo", CREATED, "lead_staus", "qualified")
+    flow = flow_create(name="Typo", draft=draft, actor=system_actor)
+
+    result = check_publish(flow=flow, definition=draft)
+
+    assert [(f.path, f.message) for f in result.errors] == [
+        ("definition.nodes[0].config", "unknown field 'lead_staus'")
+    ]
+    assert result.warnings == []
