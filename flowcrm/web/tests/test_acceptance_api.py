@@ -26,6 +26,13 @@ from flowcrm.sales.models import Deal, Pipeline, Stage
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The users here log in by session or token, never by password; hashing need not be slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 STAGES = [
     {"name": "Qualify", "probability": 10},
     {"name": "Propose", "probability": 40},

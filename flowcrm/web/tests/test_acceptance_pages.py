@@ -23,6 +23,13 @@ from flowcrm.web.navigation import NAVIGATION
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The users here log in by session or token, never by password; hashing need not be slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 LAYOUT_NAV = '<nav class="mainnav" aria-label="Main">'
 
 
