@@ -2,8 +2,8 @@
 
 The survivor takes, per field, the most recent non-empty value among the merged records (by
 ``updated_at``), unless the caller picks the record a field comes from. Activities, tasks,
-deals, tags (and anything registered with :func:`register_relink_hook`, such as flow runs)
-move to the survivor; the other records stay as tombstones whose ``merged_into`` points at it,
+deals, tags and flow runs (and anything registered with :func:`register_relink_hook`) move to
+the survivor; the other records stay as tombstones whose ``merged_into`` points at it,
 so their old ids keep resolving (:func:`resolve_merged`). The whole merge is ONE event,
 ``contact.merged`` / ``company.merged``, carrying the full before state of every record.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -244,7 +245,27 @@ def _move_m2m(through: type[models.Model], owner: str, survivor_id: int, merged:
     return manager.filter(**{f"{owner}_id__in": merged}).update(**{f"{owner}_id": survivor_id})
 
 
+def _relink_flow_runs(subject: str, survivor_id: int, merged: list[int]) -> int:
+    """Flow runs follow their record (runs name it by type and id, not by foreign key)."""
+    if not apps.is_installed("flowcrm.flows"):
+        return 0
+    flow_run = apps.get_model("flows", "FlowRun")
+    return int(
+        flow_run._default_manager.filter(record_type=subject, record_id__in=merged).update(
+            record_id=survivor_id
+        )
+    )
+
+
 def _relink(survivor: Contact | Company, merged: list[int]) -> dict[str, int]:
+    subject = "contact" if isinstance(survivor, Contact) else "company"
+    return {
+        **_relink_foreign_keys(survivor, merged),
+        "flow_runs": _relink_flow_runs(subject, survivor.pk, merged),
+    }
+
+
+def _relink_foreign_keys(survivor: Contact | Company, merged: list[int]) -> dict[str, int]:
     if isinstance(survivor, Contact):
         return {
             "activities": Activity.objects.filter(contact_id__in=merged).update(contact=survivor),

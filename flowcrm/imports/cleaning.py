@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -31,16 +30,20 @@ FORMULA_MESSAGE = (
 )
 
 
-@dataclass
 class CleanRow:
-    """The result of cleaning one row. ``errors`` maps a column name to what is wrong."""
+    """The result of cleaning one row. ``errors`` maps a column name to what is wrong.
 
-    line: int
-    cells: list[str]
-    values: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-    relations: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    A slotted class rather than a dataclass with factories: one is made per imported row."""
+
+    __slots__ = ("cells", "custom", "errors", "line", "relations", "values")
+
+    def __init__(self, line: int, cells: list[str]) -> None:
+        self.line = line
+        self.cells = cells
+        self.values: dict[str, Any] = {}
+        self.custom: dict[str, Any] = {}
+        self.relations: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
 
     def error_text(self) -> str:
         return "; ".join(f"{column}: {message}" for column, message in self.errors.items())
@@ -59,6 +62,7 @@ def looks_like_formula(value: str) -> bool:
 
 
 Converter = Callable[[str], Any]
+_FORMULA_FIRST = frozenset("=@+-\t\r")
 
 
 class RowCleaner:
@@ -155,7 +159,7 @@ def _field_converter(spec: FieldSpec, date_format: str | None, region: str | Non
         limit = spec.max_length
 
         def text(raw: str) -> str:
-            if looks_like_formula(raw):
+            if raw[0] in _FORMULA_FIRST and looks_like_formula(raw):
                 _check_formula(raw)
             if limit is not None and len(raw) > limit:
                 raise ValueError(f"longer than {limit} characters.")
@@ -214,10 +218,17 @@ def _choice_converter(spec: FieldSpec) -> Converter:
             for value, label in getattr(model_field_object, "choices", None) or []:
                 lookup.setdefault(_simplify(str(label)), str(value))
 
+    seen: dict[str, str] = {}  # the same few spellings repeat on every row
+
     def choice(raw: str) -> str:
+        found = seen.get(raw)
+        if found is not None:
+            return found
         found = lookup.get(_simplify(raw))
         if found is None:
             raise ValueError(f"{raw!r} is not one of {', '.join(spec.choices)}.")
+        if len(seen) < 1000:
+            seen[raw] = found
         return found
 
     return choice

@@ -128,6 +128,7 @@ class ChunkProcessor:
             )
             self.visible_owner_ids = {None, user.pk, *team_ids}
         self.dry_keys: set[tuple[Any, ...]] = set()
+        self._create_names: list[tuple[str, str]] | None = None
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -392,13 +393,19 @@ class ChunkProcessor:
         for record, new_id in zip(creates, ids, strict=True):
             record.state["id"] = new_id
         insert_rows(self.spec.model, layout.columns, [layout.db_row(r.state) for r in creates])
+        if creates and self._create_names is None:
+            # Only mapped fields and fields with a non-empty default can be set on a new record.
+            defaults = layout.defaults(now)
+            filled = {a for a, v in defaults.items() if v not in _EMPTY}
+            filled |= self.mapped | {"status", "closed_at", "currency", "custom"}
+            self._create_names = layout.change_names(filled)
         for record in creates:
             events.append(
                 (
                     self.spec.created_event,
                     subject,
                     record.state["id"],
-                    layout.created_changes(record.state),
+                    layout.created_changes(record.state, self._create_names),
                     self._created_data(record.state),
                 )
             )

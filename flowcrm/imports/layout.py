@@ -125,10 +125,20 @@ class TableLayout:
         row.append(state["id"])
         return row
 
-    def created_changes(self, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Every non-empty field from ``None`` (the ``*.created`` event contract)."""
+    def change_names(self, only: set[str]) -> list[tuple[str, str]]:
+        """(attname, event field name) of the fields in ``only``, for :meth:`created_changes`."""
+        return [pair for pair in self._change_names if pair[0] in only]
+
+    def created_changes(
+        self, state: dict[str, Any], names: list[tuple[str, str]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Every non-empty field from ``None`` (the ``*.created`` event contract).
+
+        ``names`` (optional, from :meth:`change_names`) limits the fields looked at to those
+        that can be non-empty, when the caller knows which.
+        """
         changes = {}
-        for attname, name in self._change_names:
+        for attname, name in names if names is not None else self._change_names:
             value = state[attname]
             if value is None or value == "" or value == {} or value == []:
                 continue

@@ -49,7 +49,7 @@ class ImportJob(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     file_info = models.JSONField(default=dict)
     options = models.JSONField(default=dict)
-    chunk_size = models.PositiveIntegerField(default=5000)
+    chunk_size = models.PositiveIntegerField(default=10000)
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)

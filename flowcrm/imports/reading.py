@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import charset_normalizer
 
@@ -54,9 +55,10 @@ class TableInfo:
         }
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """One data row: the line it starts on (1-based, the header is line 1) and its cells."""
+class SourceRow(NamedTuple):
+    """One data row: the line it starts on (1-based, the header is line 1) and its cells.
+
+    A named tuple, not a dataclass: one is made per row, and tuples are the cheapest."""
 
     line: int
     cells: list[str]
@@ -143,8 +145,24 @@ def iter_rows(path: Path, info: TableInfo) -> Iterator[SourceRow]:
 
 
 def count_rows(path: Path, info: TableInfo) -> int:
-    """The number of data rows (a fast pass over the file, for progress reporting)."""
-    return sum(1 for _ in iter_rows(path, info))
+    """The number of data rows, for progress reporting.
+
+    For CSV this counts line breaks (a byte scan, ~1 s per GB) instead of parsing: exact unless
+    quoted cells span lines, in which case it is an upper bound (the finished import reports
+    the rows it read). Blank lines are not rows either, so trailing ones are not counted.
+    """
+    if info.format == "xlsx":
+        return sum(1 for _ in iter_rows(path, info))
+    breaks = 0
+    last = b""
+    with path.open("rb") as handle:
+        while block := handle.read(4 * 1024 * 1024):
+            breaks += block.count(b"\n")
+            last = block
+    stripped = last.rstrip(b"\r\n")
+    trailing = last[len(stripped) :].count(b"\n")
+    lines = breaks + (0 if last.endswith(b"\n") else 1)
+    return max(0, lines - 1 - max(0, trailing - 1))
 
 
 def _detect_encoding(sample: bytes) -> tuple[str, bool]:

@@ -290,7 +290,9 @@ def import_run(
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=message)
         job.refresh_from_db()
         raise
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.DONE, finished_at=timezone.now(), total_rows=F("rows_done")
+    )
     job.refresh_from_db()
     return job
 

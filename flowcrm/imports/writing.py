@@ -128,7 +128,15 @@ def append_events(
     when = connection.ops.adapt_datetimefield_value(occurred_at)
     dumps = json.dumps
     rows = [
-        [event_type, subject_type, subject_id, dumps(changes), dumps(data), when, *tail]
+        [
+            event_type,
+            subject_type,
+            subject_id,
+            dumps(changes),
+            dumps(data) if data else "{}",
+            when,
+            *tail,
+        ]
         for event_type, subject_type, subject_id, changes, data in events
     ]
     if connection.vendor == "postgresql":

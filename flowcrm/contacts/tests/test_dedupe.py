@@ -10,6 +10,12 @@ from flowcrm.contacts.dedupe import find_company_duplicates, find_contact_duplic
 from flowcrm.contacts.models import Company, Contact
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # users made by the fixtures need no real password hashing in these tests
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def contact(**fields: object) -> Contact:
     return Contact.objects.create(**fields)
 

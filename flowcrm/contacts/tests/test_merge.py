@@ -17,6 +17,12 @@ from flowcrm.core.models import Event
 from flowcrm.sales.models import Deal, Pipeline, Stage
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # users made by the fixtures need no real password hashing in these tests
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def at(days: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
 
@@ -74,6 +80,7 @@ def test_merge_is_one_event_with_the_full_before_state(duplicates, system_actor)
     assert event.data["before"][str(new.pk)]["last_name"] == "King"
     assert event.data["relinked"] == {
         "activities": 1, "activity_participants": 0, "tasks": 1, "deals": 0, "tags": 1,
+        "flow_runs": 0,
     }  # fmt: skip
     assert event.changes["phone"] == {"before": "", "after": "+441111"}
 
@@ -122,14 +129,14 @@ def test_relink_hooks_run_in_the_merge(db, system_actor):
         calls.append((record_type, survivor_id, merged))
         return 7
 
-    register_relink_hook("flow_runs", hook)
+    register_relink_hook("external_links", hook)
     a, b = Contact.objects.create(first_name="a"), Contact.objects.create(first_name="b")
     merge_records(record_type="contact", ids=[a.pk, b.pk], survivor_id=b.pk, actor=system_actor)
     from flowcrm.contacts import merge
 
-    merge._relink_hooks.pop("flow_runs")
+    merge._relink_hooks.pop("external_links")
     assert calls == [("contact", b.pk, [a.pk])]
-    assert Event.objects.get().data["relinked"]["flow_runs"] == 7
+    assert Event.objects.get().data["relinked"]["external_links"] == 7
 
 
 def test_company_merge_relinks_contacts_and_deals(db, system_actor):
@@ -168,3 +175,20 @@ def test_merge_api_needs_write_access_and_visibility(duplicates, api_for, make_u
     assert api_for(stranger).post("contacts/merge", {"ids": [old.pk, new.pk]}).status_code == 404
     assert api_for(stranger).post("contacts/merge", {"ids": [new.pk]}).status_code == 422
     assert Event.objects.filter(type="contact.merged").count() == 0
+
+
+def test_flow_runs_follow_the_merged_contact(db, system_actor):
+    from flowcrm.flows.models import Flow, FlowRun, FlowVersion
+
+    flow = Flow.objects.create(name="Onboarding")
+    version = FlowVersion.objects.create(flow=flow, number=1, definition={})
+    a, b = Contact.objects.create(first_name="a"), Contact.objects.create(first_name="b")
+    run = FlowRun.objects.create(flow=flow, version=version, record_type="contact", record_id=a.pk)
+    other = FlowRun.objects.create(
+        flow=flow, version=version, record_type="company", record_id=a.pk
+    )
+    merge_records(record_type="contact", ids=[a.pk, b.pk], survivor_id=b.pk, actor=system_actor)
+    run.refresh_from_db()
+    other.refresh_from_db()
+    assert (run.record_id, other.record_id) == (b.pk, a.pk)
+    assert Event.objects.get().data["relinked"]["flow_runs"] == 1

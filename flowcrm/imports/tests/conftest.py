@@ -18,7 +18,12 @@ from flowcrm.imports.services import import_configure, import_from_path, import_
 
 @pytest.fixture(autouse=True)
 def media_in_tmp(tmp_path: Path) -> Any:
-    with override_settings(MEDIA_ROOT=tmp_path / "media"):
+    # Uploads go to a per-test folder; users made by the fixtures get a fast password hash
+    # (these tests are about imports, not about password storage).
+    with override_settings(
+        MEDIA_ROOT=tmp_path / "media",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
         yield
 
 

@@ -280,3 +280,29 @@ def test_relations_and_transforms_are_resolved(write_csv, run_import, make_user)
         ("Grace", "Hopper", acme.pk, None, "customer", "US"),
     ]
     assert ImportRowError.objects.get().message == "Company: No company 'Nope Inc'."
+
+
+@pytest.mark.django_db
+def test_imports_trigger_flows_only_when_asked(write_csv, run_import):
+    from flowcrm.core.events import subscribe, unsubscribe
+
+    seen: list[str] = []
+
+    def handler(events):
+        seen.extend(e.type for e in events)
+
+    subscribe(handler, types=["contact.created", "contact.updated"])
+    try:
+        run_import(write_csv([HEADER, ["quiet@example.com", "Q", "", ""]]))
+        assert seen == []
+        run_import(write_csv([HEADER, ["loud@example.com", "L", "", ""]]), notify_flows=True)
+        assert seen == ["contact.created"]
+    finally:
+        unsubscribe(handler)
+    assert Event.objects.filter(type="contact.created").count() == 2
+
+
+def test_the_worker_loop_runs_queued_imports():
+    from flowcrm.core.worker import registered_job_names
+
+    assert "imports" in registered_job_names()

@@ -188,3 +188,20 @@ def test_xlsx_workbooks_are_read(tmp_path, run_import):
         ("ada@example.com", "Lovelace", 12)
     ]
     assert Event.objects.filter(type="contact.created").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "rows"),
+    [
+        (b"Email\na@x.com\nb@x.com\n", 2),
+        (b"Email\r\na@x.com\r\nb@x.com", 2),
+        (b"Email\na@x.com\n\n\n", 1),
+        (b"Email\n", 0),
+    ],
+)
+def test_row_count_for_progress(tmp_path, content, rows):
+    from flowcrm.imports.reading import count_rows, inspect_file
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(content)
+    assert count_rows(path, inspect_file(path)) == rows

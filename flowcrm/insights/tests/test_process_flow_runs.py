@@ -32,9 +32,10 @@ def runs() -> Flow:
         run = FlowRun.objects.create(
             flow=flow, version=version, record_type="contact", record_id=1, enrolled_at=_at(0)
         )
-        for node, queued, started, finished in plan:
+        for index, (node, queued, started, finished) in enumerate(plan):
             StepExecution.objects.create(
                 run=run,
+                index=index,
                 node_id=node,
                 status="succeeded",
                 queued_at=_at(queued),

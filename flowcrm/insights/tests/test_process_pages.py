@@ -38,9 +38,12 @@ def test_home_shows_the_pipelines_process_view(
     assert "<title>Median time in stage</title>" in page
 
 
-def test_funnel_bar_page_lists_the_deals(browser: Client, admin_user: Any) -> None:
+def test_funnel_bar_page_lists_the_deals(
+    browser: Client, admin_user: Any, django_assert_num_queries: Any
+) -> None:
     sales = make_sales_log(owner=admin_user)
-    response = browser.get(f"/insights/funnel/deals/3/?pipeline={sales.pipeline.pk}")
+    with django_assert_num_queries(5):
+        response = browser.get(f"/insights/funnel/deals/3/?pipeline={sales.pipeline.pk}")
     page = response.content.decode()
     assert response.status_code == 200
     assert "2 deals reached Won" in page

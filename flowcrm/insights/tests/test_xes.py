@@ -140,7 +140,9 @@ def test_export_escapes_names() -> None:
 
 
 @pytest.mark.django_db
-def test_upload_imports_the_log_and_it_is_analysed_the_same_way(admin_api: Any) -> None:
+def test_upload_imports_the_log_and_it_is_analysed_the_same_way(
+    admin_api: Any, django_assert_num_queries: Any
+) -> None:
     # given a gzipped upload
     upload = SimpleUploadedFile("small.xes.gz", gzip.compress(SMALL_XES.encode()))
     # when
@@ -150,6 +152,9 @@ def test_upload_imports_the_log_and_it_is_analysed_the_same_way(admin_api: Any) 
     body = response.json()
     assert (body["name"], body["cases"], body["events"]) == ("Small", 3, 7)
     assert Event.objects.filter(type="imported_log.created", subject_id=body["id"]).count() == 1
+    with django_assert_num_queries(2):
+        listing = admin_api.get("insights/logs").json()
+    assert [(item["name"], item["cases"]) for item in listing] == [("Small", 3)]
     view = admin_api.get("insights/process/imported", {"log": body["id"]}).json()
     assert [(e["source"], e["target"], e["count"]) for e in view["dfg"]] == [
         ("A", "B", 3),

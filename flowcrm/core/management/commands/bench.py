@@ -45,6 +45,11 @@ class Command(BaseCommand):
             "the configured server when it is PostgreSQL, else SQLite files under data/bench/",
         )
         parser.add_argument(
+            "--only",
+            default="",
+            help="smoke only: comma-separated benchmark names (default: all)",
+        )
+        parser.add_argument(
             "--here",
             action="store_true",
             help="smoke only: run in this process against the configured database",
@@ -97,15 +102,17 @@ class Command(BaseCommand):
         return result
 
     def _smoke(self, options: dict[str, Any]) -> list[dict[str, Any]]:
+        names = _names(options["only"])
         if options["here"]:
-            return smoke_here()
+            return smoke_here(names)
         url = bench_database_url(
             "smoke",
             base_url=options["database_url"],
             data_dir=Path(settings.DATA_DIR),
             fresh=True,
         )
-        return run_child(["smoke", "--stage", "smoke"], database_url=url)
+        only = ["--only", ",".join(names)] if options["only"] else []
+        return run_child(["smoke", "--stage", "smoke", *only], database_url=url)
 
     def _report(self, results: list[dict[str, Any]], json_path: str | None) -> None:
         self.stdout.write(
@@ -141,7 +148,7 @@ class Command(BaseCommand):
 
     def _child(self, target: str, options: dict[str, Any]) -> None:
         if options["stage"] == "smoke":
-            results = smoke_here()
+            results = smoke_here(_names(options["only"]))
         else:
             benchmark = BENCHMARKS[target]
             size = options["size"] or benchmark.default_size
@@ -161,8 +168,16 @@ class Command(BaseCommand):
         sys.stdout.write(RESULT_PREFIX + json.dumps(results, default=str) + "\n")
 
 
-def smoke_here() -> list[dict[str, Any]]:
-    """Every benchmark at its tiny size on the configured database (correctness, not speed)."""
+def _names(only: str) -> list[str]:
+    names = [name.strip() for name in only.split(",") if name.strip()] or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        raise CommandError(f"Unknown benchmark(s): {', '.join(unknown)}")
+    return names
+
+
+def smoke_here(names: list[str]) -> list[dict[str, Any]]:
+    """The named benchmarks at their tiny size on the configured database (correctness only)."""
     from django.core.management import call_command
 
     from bench.generator import load
@@ -171,7 +186,7 @@ def smoke_here() -> list[dict[str, Any]]:
     load(contacts_size=BENCHMARKS["contacts-list"].smoke_size, open_deals=40, seed=SMOKE_SEED)
     return [
         measure(b, size=b.smoke_size, runs=SMOKE_RUNS, seed=SMOKE_SEED, smoke=True)
-        for b in BENCHMARKS.values()
+        for b in (BENCHMARKS[name] for name in names)
     ]
 
 

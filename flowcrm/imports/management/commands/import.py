@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--trigger-flows", action="store_true")
         parser.add_argument("--dry-run", action="store_true", help="Validate only; write nothing.")
         parser.add_argument("--json", action="store_true", help="Print a JSON summary.")
-        parser.add_argument("--chunk-size", type=int, default=5000)
+        parser.add_argument("--chunk-size", type=int, default=10000)
         parser.add_argument("--error-report", type=Path, help="Where to write rejected rows.")
 
     def handle(self, *args: Any, **options: Any) -> None:
