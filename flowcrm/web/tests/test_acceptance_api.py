@@ -72,7 +72,7 @@ def admin_api_cli(admin_user: User) -> TokenClient:
 
 
 def test_new_user_builds_a_deal_and_wins_it_and_the_log_tells_every_step(
-    admin_user: User, admin_api_cli: TokenClient
+    admin_user: User, admin_api_cli: TokenClient, django_assert_max_num_queries: Any
 ) -> None:
     # Given an admin whose only credential is the token the CLI printed
     api = admin_api_cli
@@ -128,7 +128,8 @@ def test_new_user_builds_a_deal_and_wins_it_and_the_log_tells_every_step(
     assert moved.json()["closed_at"] is not None
 
     # Then the timeline shows every change, newest first, by the token's user
-    timeline = api.get(f"timeline/deal/{deal_id}")
+    with django_assert_max_num_queries(8):
+        timeline = api.get(f"timeline/deal/{deal_id}")
     assert timeline.status_code == 200, timeline.content
     items = timeline.json()["items"]
     assert [item["type"] for item in items] == ["deal.stage_changed"] * 3 + ["deal.created"]
@@ -150,7 +151,8 @@ def test_new_user_builds_a_deal_and_wins_it_and_the_log_tells_every_step(
     assert created["changes"]["stage"] == {"before": None, "after": stages["Qualify"]}
 
     # ... and the field history of the stage lists each move with before/after and actor
-    history = api.get(f"history/deal/{deal_id}?field=stage")
+    with django_assert_max_num_queries(6):
+        history = api.get(f"history/deal/{deal_id}?field=stage")
     assert history.status_code == 200, history.content
     assert [
         (row["event_type"], row["before"], row["after"], row["actor_kind"], row["actor_label"])
@@ -168,7 +170,8 @@ def test_new_user_builds_a_deal_and_wins_it_and_the_log_tells_every_step(
     ]
 
     # ... and the events feed lists all of it in id order, for the admin
-    feed = api.get(f"events?after={cursor}")
+    with django_assert_max_num_queries(5):
+        feed = api.get(f"events?after={cursor}")
     assert feed.status_code == 200, feed.content
     events = feed.json()["items"]
     ids = [event["id"] for event in events]
