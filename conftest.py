@@ -14,6 +14,12 @@ from flowcrm.accounts.services import token_create
 from flowcrm.core.actors import Actor
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Tests create many users; a slow key-derivation function only costs time here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def system_actor() -> Actor:
     return Actor.system("tests")
