@@ -111,6 +111,8 @@ class FlowRun(models.Model):
     current_node = models.CharField(max_length=100, blank=True, default="")
     due_at = models.DateTimeField(null=True, blank=True)
     waiting_event = models.CharField(max_length=64, blank=True, default="")
+    # An event that may resume the run's wait, handed to the stepper on its next turn.
+    pending_event = models.JSONField(null=True, blank=True)
     trigger_event_id = models.BigIntegerField(null=True, blank=True)
     cascade_chain = models.JSONField(default=list, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
@@ -150,11 +152,12 @@ class FlowRun(models.Model):
 
 class StepStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    RETRYING = "retrying", "Retrying"
-    SKIPPED = "skipped", "Skipped"
+    STARTED = "started", "Started"
     WAITING = "waiting", "Waiting"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class StepExecution(models.Model):
@@ -167,6 +170,8 @@ class StepExecution(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="steps")
+    # The step's position in the run's state (``RunState.steps[index]``).
+    index = models.PositiveIntegerField(default=0)
     node_id = models.CharField(max_length=100)
     node_kind = models.CharField(max_length=32, blank=True, default="")
     attempt = models.PositiveSmallIntegerField(default=1)
@@ -180,8 +185,11 @@ class StepExecution(models.Model):
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
-        ordering = ["run", "id"]
+        ordering = ["run", "index"]
         indexes = [models.Index(fields=["run", "id"], name="flowstep_run_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="flowstep_run_index_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.node_id} attempt {self.attempt} ({self.status})"
@@ -229,6 +237,8 @@ class ApprovalStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    # The run stopped waiting (cancelled, goal reached) before anyone decided.
+    CLOSED = "closed", "Closed"
 
 
 class ApprovalPolicy(models.TextChoices):
@@ -242,6 +252,8 @@ class Approval(models.Model):
 
     run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="approvals")
     node_id = models.CharField(max_length=100)
+    # The step's idempotency key (run:node:visit): one approval per visit of the node.
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     title = models.CharField(max_length=200)
     approver_ids = models.JSONField(default=list)
     policy = models.CharField(max_length=8, choices=ApprovalPolicy.choices, default="any")
@@ -256,9 +268,6 @@ class Approval(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="approval_status_idx")]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "node_id"], name="approval_run_node_unique")
-        ]
 
     def __str__(self) -> str:
         return self.title

@@ -52,3 +52,64 @@ def contact_of(record: models.Model | None) -> Contact | None:
     if isinstance(record, Task | Activity):
         return record.contact
     return None
+
+
+_SELECT_RELATED: dict[str, tuple[str, ...]] = {
+    "contact": ("company", "owner"),
+    "company": ("owner",),
+    "deal": ("company", "owner", "stage", "pipeline"),
+    "task": ("assignee", "contact", "company", "deal"),
+    "activity": ("contact", "company", "deal", "owner"),
+}
+
+
+def load_record_for_flow(record_type: str, record_id: int) -> models.Model | None:
+    """The record with the relations flows usually read joined in (one query); None for a
+    run without a record (an inbound webhook with no record type)."""
+    if not record_type:
+        return None
+    manager = record_model(record_type)._default_manager
+    return (
+        manager.select_related(*_SELECT_RELATED.get(record_type, ())).filter(pk=record_id).first()
+    )
+
+
+def condition_paths(data: Any) -> set[str]:
+    """Field paths of every rule (``{"field": …, "op": …}``) anywhere in a definition."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        if isinstance(data.get("field"), str) and "op" in data:
+            found.add(data["field"])
+        for value in data.values():
+            found |= condition_paths(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= condition_paths(value)
+    return found
+
+
+def flow_record(
+    record: models.Model,
+    record_type: str,
+    *,
+    extra_paths: set[str] = frozenset(),  # type: ignore[assignment]  # read-only default
+) -> dict[str, Any]:
+    """What conditions, expressions and templates see as ``record``: the record's own fields
+    (relations as ids, ``custom``, ``tags``), plus the related values named in ``extra_paths``
+    (``contact.company.industry`` → ``record["company"]["industry"]``)."""
+    values = record_values(record)
+    if hasattr(record, "tags"):
+        values["tags"] = sorted(tag.name for tag in record.tags.all())
+    prefix = f"{record_type}."
+    related = sorted(p for p in extra_paths if p.startswith(prefix) and p.count(".") >= 2)
+    if related:
+        from flowcrm.core.conditions import snapshot
+
+        try:
+            nested = snapshot(record, record_type=record_type, paths=related)[record_type]
+        except Exception:  # an unknown path is reported by the condition itself
+            nested = {}
+        for key, value in nested.items():
+            if isinstance(value, dict) or value is None:
+                values[key] = value
+    return values

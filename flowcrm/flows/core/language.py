@@ -10,6 +10,7 @@ install their own). Until a language is installed, definitions still validate st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,7 +18,7 @@ from flowcrm.flows.core.errors import DefinitionInvalid, EngineError, Path, Path
 
 
 class ConditionLanguage(Protocol):
-    """What the engine needs from the condition tree."""
+    """What the engine needs from the condition tree (``parse`` once, ``explain`` per record)."""
 
     def parse(self, data: Any, *, record_type: str | None, path: Path) -> Any:
         """A compiled condition; raises :class:`DefinitionInvalid` with paths under ``path``."""
@@ -30,7 +31,10 @@ class ConditionLanguage(Protocol):
         *,
         context: Mapping[str, Any],
         changes: Mapping[str, Any] | None,
-    ) -> bool: ...
+    ) -> bool:
+        """Whether ``record`` (the run's record as a flat dict, relations nested) meets the
+        parsed ``condition``; raises ``ValueError`` when a referenced value is missing."""
+        ...
 
     def explain(
         self,
@@ -119,6 +123,15 @@ def _require_conditions() -> ConditionLanguage:
     return _conditions
 
 
+_parsed: dict[tuple[str | None, str], Any] = {}
+_PARSED_LIMIT = 4096
+
+
+def clear_condition_cache() -> None:
+    """Forget parsed conditions (after custom field definitions change)."""
+    _parsed.clear()
+
+
 def evaluate_condition(
     data: Mapping[str, Any],
     record: Mapping[str, Any],
@@ -127,9 +140,24 @@ def evaluate_condition(
     context: Mapping[str, Any],
     changes: Mapping[str, Any] | None = None,
 ) -> tuple[bool, Any]:
-    """Evaluate a condition dict; returns ``(result, explanation)``."""
+    """Evaluate a condition dict; returns ``(result, explanation)``.
+
+    Parsed trees are cached by their JSON text, so a published flow's conditions are parsed
+    once per process, not once per run.
+    """
     language = _require_conditions()
-    condition = language.parse(data, record_type=record_type, path=())
+    cache_key = (record_type, json.dumps(data, sort_keys=True, default=str))
+    condition = _parsed.get(cache_key)
+    if condition is None:
+        condition = language.parse(data, record_type=record_type, path=())
+        if len(_parsed) >= _PARSED_LIMIT:
+            _parsed.clear()
+        _parsed[cache_key] = condition
+    # a language may do both in one pass (``evaluate_and_explain``), as the tree adapter does
+    both = getattr(language, "evaluate_and_explain", None)
+    if both is not None:
+        result, explanation = both(condition, record, context=context, changes=changes)
+        return bool(result), explanation
     result = language.evaluate(condition, record, context=context, changes=changes)
     explanation = language.explain(condition, record, context=context, changes=changes)
     return bool(result), explanation
@@ -139,4 +167,13 @@ def evaluate_expression(source: str, context: Mapping[str, Any]) -> Any:
     """Compile and evaluate a CEL expression; raises ``ValueError`` on a failure."""
     if _expressions is None:
         raise EngineError("no expression language installed")
-    return _expressions.evaluate(_expressions.compile(source), context)
+    program = _programs.get(source)
+    if program is None:
+        program = _expressions.compile(source)
+        if len(_programs) >= _PARSED_LIMIT:
+            _programs.clear()
+        _programs[source] = program
+    return _expressions.evaluate(program, context)
+
+
+_programs: dict[str, Any] = {}

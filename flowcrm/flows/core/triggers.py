@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flowcrm.flows.core.actions import RECORD_CREATED, FieldAccess
 from flowcrm.flows.core.errors import DefinitionInvalid, Path, PathError
@@ -147,19 +147,7 @@ class RecordEventTrigger(Trigger):
     def matches(self, event: Mapping[str, Any]) -> bool:
         if event.get("type") != self.event:
             return False
-        changes: Mapping[str, Any] = event.get("changes") or {}
-        data: Mapping[str, Any] = event.get("data") or {}
-        if self.field is not None and self.field not in changes:
-            return False
-        change = changes.get(self.field or "stage") or {}
-        before = [change.get("before")]
-        after = [change.get("after")]
-        if self.event == "deal.stage_changed":
-            before += [data.get("from_stage"), data.get("from_stage_id"), data.get("from_status")]
-            after += [data.get("to_stage"), data.get("to_stage_id"), data.get("to_status")]
-        if self.from_value is not None and not _any_equal(self.from_value, before):
-            return False
-        return self.to_value is None or _any_equal(self.to_value, after)
+        return change_matches(event, self.field, self.from_value, self.to_value)
 
     def fired_by(self, write: FieldAccess) -> bool:
         if write.record_type != self.subject_type():
@@ -170,6 +158,29 @@ class RecordEventTrigger(Trigger):
         if self.field is not None:
             return write.field == self.field and ("*" in fields or write.field in fields)
         return "*" in fields or write.field in fields
+
+
+def change_matches(
+    event: Mapping[str, Any], field: str | None, from_value: Any, to_value: Any
+) -> bool:
+    """Whether ``event`` changed ``field`` (when given) from/to the given values (when given).
+
+    For ``deal.stage_changed`` the values are also compared with the stage names, ids and
+    statuses in the event's data, so ``to: Won`` and ``to: won`` both work.
+    """
+    changes: Mapping[str, Any] = event.get("changes") or {}
+    data: Mapping[str, Any] = event.get("data") or {}
+    if field is not None and field not in changes:
+        return False
+    change = changes.get(field or "stage") or {}
+    before = [change.get("before")]
+    after = [change.get("after")]
+    if event.get("type") == "deal.stage_changed":
+        before += [data.get("from_stage"), data.get("from_stage_id"), data.get("from_status")]
+        after += [data.get("to_stage"), data.get("to_stage_id"), data.get("to_status")]
+    if from_value is not None and not _any_equal(from_value, before):
+        return False
+    return to_value is None or _any_equal(to_value, after)
 
 
 def _any_equal(wanted: Any, candidates: list[Any]) -> bool:
@@ -289,7 +300,6 @@ def parse_trigger(data: Any, path: Path = ("trigger",)) -> Trigger:
         raise DefinitionInvalid(
             [PathError((*path, "type"), f"unknown trigger type {kind!r} (known: {known})")]
         )
-    from pydantic import ValidationError
 
     try:
         return model.model_validate(data)

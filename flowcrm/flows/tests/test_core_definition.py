@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from flowcrm.flows.core.actions import action_kinds
 from flowcrm.flows.core.definition import (
     MAX_DEFINITION_BYTES,
     MAX_NODES,
@@ -18,12 +19,17 @@ from flowcrm.flows.core.diff import diff
 from flowcrm.flows.core.errors import DefinitionInvalid
 from flowcrm.flows.core.nodes import ActionNode
 from flowcrm.flows.core.triggers import DateTrigger, RecordEventTrigger
-from flowcrm.flows.tests.core_builders import flow, node, registered_note_action
+from flowcrm.flows.tests.core_builders import (
+    flow,
+    installed_languages,
+    node,
+    registered_note_action,
+)
 
 
 @pytest.fixture(autouse=True)
 def _note_action():
-    with registered_note_action():
+    with registered_note_action(), installed_languages():
         yield
 
 
@@ -86,7 +92,7 @@ def test_unknown_kind_duplicate_ids_and_edges_to_missing_nodes_are_all_reported(
             "unknown node kind 'teleport' "
             "(known: action, branch, delay, wait_event, approval, set, end)"
         ),
-        "nodes[2].action": "unknown action 'nope' (known: test_note)",
+        "nodes[2].action": f"unknown action 'nope' (known: {', '.join(action_kinds())})",
     }
 
 
