@@ -93,6 +93,8 @@ class Deal(OwnedModel):
     class Meta:
         indexes = [
             models.Index(fields=["pipeline", "status", "stage"], name="deal_board_idx"),
+            # a kanban column: newest in stage first, read backwards with LIMIT
+            models.Index(fields=["stage", "stage_entered_at", "id"], name="deal_stage_board_idx"),
             models.Index(fields=["owner", "status"], name="deal_owner_idx"),
             models.Index(fields=["created_at", "id"], name="deal_created_idx"),
             models.Index(fields=["closed_at"], name="deal_closed_idx"),
