@@ -34,9 +34,9 @@ COUNTRIES = ("DE", "AT", "CH", "US", "GB", "FR")
 def _setup() -> Any:
     from flowcrm.accounts.models import User
     from flowcrm.core.actors import Actor
+    from flowcrm.flows.demo import lead_routing
     from flowcrm.flows.models import Flow
     from flowcrm.flows.services import flow_activate, flow_create, flow_publish
-    from flowcrm.flows.tests.runtime_helpers import lead_routing
 
     actor = Actor.system("bench")
     reps = [
@@ -188,7 +188,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run(size: int, runs: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from flowcrm.flows.actions import ACTIONS, Action
 from flowcrm.flows.core.actions import register_action
+from flowcrm.flows.core.triggers import known_event_types, register_event_type
 
 
 def _writes(kind: Action) -> Any:
@@ -40,3 +41,20 @@ def register_actions() -> None:
                 if name in kind.Config.model_fields
             ),
         )
+
+
+# Events the record services append beyond the ones the engine core knows, with the fields
+# whose write makes them happen (for the cascade check).
+EXTRA_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "contact.tag_added": ("tags",),
+    "contact.tag_removed": ("tags",),
+    "company.tag_added": ("tags",),
+    "company.tag_removed": ("tags",),
+    "approval.decided": (),
+}
+
+
+def register_event_types() -> None:
+    for event_type, fields in EXTRA_EVENT_TYPES.items():
+        if event_type not in known_event_types():
+            register_event_type(event_type, fired_by_fields=fields)
