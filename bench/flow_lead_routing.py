@@ -122,7 +122,9 @@ def engine_once(size: int, tag: str) -> tuple[float, list[float], dict[str, int]
         .annotate(at=Min("occurred_at"))
     )
     latencies = [
-        (row["at"] - enrolled[row["flow_run_id"]]).total_seconds() for row in first_actions
+        (row["at"] - enrolled[row["flow_run_id"]]).total_seconds()
+        for row in first_actions
+        if row["flow_run_id"] is not None
     ]
     summary = dict.fromkeys(("completed", "failed", "other"), 0)
     for status in runs.values_list("status", flat=True):
