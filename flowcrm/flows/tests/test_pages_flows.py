@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from flowcrm.accounts.models import User
 from flowcrm.flows.demo import install_demo_flows, lead_routing
 from flowcrm.flows.engine import process_due_runs
 from flowcrm.flows.models import Approval, FlowRun
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(admin_user) -> Client:
+def admin_client(admin_user: User) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client
