@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "flowcrm.insights",
     "flowcrm.imports",
     "flowcrm.forecasts",
+    "flowcrm.reports",
     "flowcrm.web",
 ]
 

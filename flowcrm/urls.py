@@ -15,5 +15,6 @@ urlpatterns = [
     path("insights/", include("flowcrm.insights.urls")),
     path("imports/", include("flowcrm.imports.urls")),
     path("forecasts/", include("flowcrm.forecasts.urls")),
+    path("reports/", include("flowcrm.reports.urls")),
     path("", include("flowcrm.web.urls")),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from flowcrm.activities import selectors, services
 from flowcrm.activities.models import Activity, Task
@@ -83,7 +83,7 @@ def activity_list(request: HttpRequest, query: Query[ActivityQuery]) -> dict[str
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
-def activity_log(request: HttpRequest, payload: ActivityIn) -> tuple[int, Activity]:
+def activity_log(request: HttpRequest, payload: ActivityIn) -> Status[Activity]:
     user, actor = _writer(request)
     links = selectors.resolve_links(
         user, contact_id=payload.contact_id, company_id=payload.company_id, deal_id=payload.deal_id
@@ -113,7 +113,7 @@ def activity_log(request: HttpRequest, payload: ActivityIn) -> tuple[int, Activi
         custom=payload.custom,
         actor=actor,
     )
-    return 201, selectors.activity_get(user, activity.pk)
+    return Status(201, selectors.activity_get(user, activity.pk))
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut)
@@ -132,10 +132,10 @@ def activity_update(request: HttpRequest, activity_id: int, payload: ActivityPat
 
 
 @router.delete("/activities/{activity_id}", response={204: None}, summary="Delete an activity")
-def activity_delete(request: HttpRequest, activity_id: int) -> tuple[int, None]:
+def activity_delete(request: HttpRequest, activity_id: int) -> Status[None]:
     user, actor = _writer(request)
     services.activity_delete(activity=selectors.activity_get(user, activity_id), actor=actor)
-    return 204, None
+    return Status(204, None)
 
 
 # -- tasks ------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def task_list(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
 
 
 @router.post("/tasks", response={201: TaskOut}, summary="Create a task")
-def task_create(request: HttpRequest, payload: TaskIn) -> tuple[int, Task]:
+def task_create(request: HttpRequest, payload: TaskIn) -> Status[Task]:
     user, actor = _writer(request)
     links = selectors.resolve_links(
         user, contact_id=payload.contact_id, company_id=payload.company_id, deal_id=payload.deal_id
@@ -174,7 +174,7 @@ def task_create(request: HttpRequest, payload: TaskIn) -> tuple[int, Task]:
         custom=payload.custom,
         actor=actor,
     )
-    return 201, task
+    return Status(201, task)
 
 
 @router.get("/tasks/{task_id}", response=TaskOut)
@@ -204,10 +204,10 @@ def task_reopen(request: HttpRequest, task_id: int) -> Task:
 
 
 @router.delete("/tasks/{task_id}", response={204: None}, summary="Delete a task")
-def task_delete(request: HttpRequest, task_id: int) -> tuple[int, None]:
+def task_delete(request: HttpRequest, task_id: int) -> Status[None]:
     user, actor = _writer(request)
     services.task_delete(task=selectors.task_get(user, task_id), actor=actor)
-    return 204, None
+    return Status(204, None)
 
 
 # -- timeline and field history of any record -------------------------------------------------

@@ -92,7 +92,9 @@ def contact_list(
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v is not None})
     if filters.tag is not None:
         queryset = queryset.filter(tags__id=filters.tag)
-    queryset = queryset.filter(custom_filter_q("contact", filters.custom))
+    queryset = queryset.filter(
+        custom_filter_q("contact", filters.custom, table=Contact._meta.db_table)
+    )
     if filters.q:
         queryset = queryset.filter(contact_search_q(filters.q))
     queryset = queryset.select_related("company", "owner").prefetch_related("tags")
@@ -115,14 +117,16 @@ def company_list(
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v is not None})
     if filters.tag is not None:
         queryset = queryset.filter(tags__id=filters.tag)
-    queryset = queryset.filter(custom_filter_q("company", filters.custom))
+    queryset = queryset.filter(
+        custom_filter_q("company", filters.custom, table=Company._meta.db_table)
+    )
     if filters.q:
         queryset = queryset.filter(company_search_q(filters.q))
     queryset = queryset.select_related("owner").prefetch_related("tags")
     return paginate(queryset, sort=sort, allowed_sorts=COMPANY_SORTS, cursor=cursor, limit=limit)
 
 
-def custom_filter_q(record_type: str, custom: Mapping[str, Any]) -> Q:
+def custom_filter_q(record_type: str, custom: Mapping[str, Any], *, table: str) -> Q:
     """A filter on custom values: ``{"region": "EMEA", "budget__gte": "1000"}``.
 
     Values are cleaned like stored values (so ``"1000"`` compares as a number); multi-choice
@@ -152,7 +156,7 @@ def custom_filter_q(record_type: str, custom: Mapping[str, Any]) -> Q:
         except ValueError as error:
             errors[f"custom.{raw_key}"] = str(error)
             continue
-        q &= _custom_condition(definition, key, operator, value)
+        q &= _custom_condition(definition, key, operator, value, table=table)
     if errors:
         raise ValidationFailed(errors)
     return q
@@ -166,7 +170,9 @@ def _filter_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     return clean_value(definition, raw)
 
 
-def _custom_condition(definition: CustomFieldDefinition, key: str, operator: str, value: Any) -> Q:
+def _custom_condition(
+    definition: CustomFieldDefinition, key: str, operator: str, value: Any, *, table: str
+) -> Q:
     if definition.field_type != CustomFieldType.MULTI_CHOICE:
         lookup = f"custom__{key}__{operator}" if operator else f"custom__{key}"
         return Q(**{lookup: value})
@@ -174,7 +180,10 @@ def _custom_condition(definition: CustomFieldDefinition, key: str, operator: str
     # operator, so it walks the list with json_each.
     if connection.vendor == "postgresql":
         return Q(custom__contains={key: [value]})
-    sql = "EXISTS (SELECT 1 FROM json_each(custom, %s) WHERE json_each.value = %s)"
+    sql = (
+        f'EXISTS (SELECT 1 FROM json_each("{table}"."custom", %s) '  # noqa: S608  # table is ours
+        "WHERE json_each.value = %s)"
+    )
     return Q(RawSQL(sql, [f'$."{key}"', value], output_field=BooleanField()))  # noqa: S611  # fixed SQL
 
 

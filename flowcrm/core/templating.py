@@ -8,7 +8,7 @@ value. Templates cannot reach Python internals, and output size and repetition a
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +127,26 @@ def template_fields(source: str) -> set[str]:
     found: set[str] = set()
     _collect(tree, free, found)
     return found
+
+
+def unknown_template_fields(
+    source: str, *, known_paths: Iterable[str], open_roots: Iterable[str] = ()
+) -> list[str]:
+    """Names a template reads that are neither field paths nor under an open root, sorted.
+
+    A name is known when it is a path of ``known_paths`` (``contact.first_name``) or leads to
+    one (``contact``, ``contact.company``); names under ``open_roots`` (``vars``, ``steps``),
+    whose shape is only known at run time, are never reported. For publish-time messages like
+    ``nodes[3].config.subject: unknown field 'contact.frist_name'``.
+    """
+    paths = set(known_paths)
+    prefixes = {".".join(path.split(".")[:depth]) for path in paths for depth in range(1, 8)}
+    roots = set(open_roots)
+    return sorted(
+        name
+        for name in template_fields(source)
+        if name not in paths and name not in prefixes and name.split(".", 1)[0] not in roots
+    )
 
 
 def _collect(node: nodes.Node, free: set[str], found: set[str]) -> None:

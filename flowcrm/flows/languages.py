@@ -100,6 +100,17 @@ class TreeConditionLanguage:
     ) -> Any:
         return self._trace(condition, record, context, changes).to_dict()
 
+    def evaluate_and_explain(
+        self,
+        condition: Any,
+        record: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any],
+        changes: Mapping[str, Any] | None,
+    ) -> tuple[bool, Any]:
+        trace = self._trace(condition, record, context, changes)
+        return trace.result, trace.to_dict()
+
     def _trace(
         self,
         condition: ParsedCondition,

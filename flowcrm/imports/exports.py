@@ -62,12 +62,12 @@ def _exact(field: str) -> Callable[[str], Q]:
     return lambda value: Q(**{field: value})
 
 
-def _date_from(field: str) -> Callable[[str], Q]:
+def _date_from(field: str, param: str = "created_after") -> Callable[[str], Q]:
     def build(value: str) -> Q:
         try:
             return Q(**{f"{field}__date__gte": dt.date.fromisoformat(value)})
         except ValueError:
-            raise ValidationFailed({field + "_after": "Expected a date as YYYY-MM-DD."}) from None
+            raise ValidationFailed({param: "Expected a date as YYYY-MM-DD."}) from None
 
     return build
 

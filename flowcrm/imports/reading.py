@@ -25,6 +25,11 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _BINARY_BYTES = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x0e\x0f\x10\x11\x12\x14\x15\x16\x17")
 
 
+_LATIN_GUESSES = frozenset(
+    {"latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252", "iso8859_2", "mac_roman"}
+)
+
+
 class FileProblem(Exception):
     """The file cannot be imported at all (not a table, no header, duplicate columns, …)."""
 
@@ -154,9 +159,16 @@ def _detect_encoding(sample: bytes) -> tuple[str, bool]:
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(sample).best()
-    encoding = best.encoding if best is not None else "latin-1"
-    # Western spreadsheets export cp1252 more often than ISO-8859-1; both read every byte.
-    return ("cp1252" if encoding in {"latin_1", "iso8859_1"} else encoding), False
+    encoding = best.encoding if best is not None else "cp1252"
+    if encoding in _LATIN_GUESSES:
+        # Single-byte Latin code pages decode most bytes alike, and the guess between them is
+        # weak on short samples; spreadsheets in the West write Windows-1252 ("Latin-1").
+        try:
+            sample.decode("cp1252")
+            return "cp1252", False
+        except UnicodeDecodeError:
+            pass
+    return encoding, False
 
 
 def _detect_delimiter(text_sample: str) -> str:

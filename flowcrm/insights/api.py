@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Router, UploadedFile
+from ninja import File, Form, Router, UploadedFile
 
 from flowcrm.api import request_actor, request_user
 from flowcrm.core.errors import ValidationFailed
@@ -100,7 +100,9 @@ def export_ocel(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @router.post("/logs")
-def import_log(request: HttpRequest, file: File[UploadedFile], name: str = "") -> dict[str, Any]:
+def import_log(
+    request: HttpRequest, file: File[UploadedFile], name: Form[str] = ""
+) -> dict[str, Any]:
     """Import an XES file (plain or gzipped) into the analysis workspace."""
     imported = services.imported_log_create(
         name=name or (file.name or "log"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from flowcrm.contacts.models import Company, Contact
 from flowcrm.core.permissions import ensure_admin, ensure_can_write
@@ -67,7 +67,7 @@ def pipeline_list(request: HttpRequest) -> list[Pipeline]:
 
 
 @router.post("/pipelines", response={201: PipelineOut}, summary="Create a pipeline (admin)")
-def pipeline_create(request: HttpRequest, payload: PipelineIn) -> tuple[int, Pipeline]:
+def pipeline_create(request: HttpRequest, payload: PipelineIn) -> Status[Pipeline]:
     actor = _admin(request)
     pipeline = services.pipeline_create(
         name=payload.name,
@@ -76,7 +76,7 @@ def pipeline_create(request: HttpRequest, payload: PipelineIn) -> tuple[int, Pip
         stages=[services.StageSpec(**stage.model_dump()) for stage in payload.stages],
         actor=actor,
     )
-    return 201, pipeline
+    return Status(201, pipeline)
 
 
 @router.get("/pipelines/{pipeline_id}", response=PipelineOut)
@@ -101,10 +101,12 @@ def pipeline_stages(request: HttpRequest, pipeline_id: int) -> list[Stage]:
 @router.post(
     "/pipelines/{pipeline_id}/stages", response={201: StageOut}, summary="Add a stage (admin)"
 )
-def stage_create(request: HttpRequest, pipeline_id: int, payload: StageIn) -> tuple[int, Stage]:
+def stage_create(request: HttpRequest, pipeline_id: int, payload: StageIn) -> Status[Stage]:
     actor = _admin(request)
     pipeline = selectors.pipeline_get(pipeline_id)
-    return 201, services.stage_create(pipeline=pipeline, actor=actor, **payload.model_dump())
+    return Status(
+        201, services.stage_create(pipeline=pipeline, actor=actor, **payload.model_dump())
+    )
 
 
 @router.post(
@@ -169,7 +171,7 @@ def _deal_links(user: User, company_id: int | None, contact_ids: list[int]) -> d
 
 
 @router.post("/deals", response={201: DealOut}, summary="Create a deal")
-def deal_create(request: HttpRequest, payload: DealIn) -> tuple[int, Deal]:
+def deal_create(request: HttpRequest, payload: DealIn) -> Status[Deal]:
     user, actor = _writer(request)
     stage = selectors.stage_for_input(payload.stage_id) if payload.stage_id is not None else None
     if payload.pipeline_id is not None:
@@ -197,7 +199,7 @@ def deal_create(request: HttpRequest, payload: DealIn) -> tuple[int, Deal]:
         actor=actor,
         **_deal_links(user, payload.company_id, payload.contact_ids),
     )
-    return 201, selectors.deal_get(user, deal.pk)
+    return Status(201, selectors.deal_get(user, deal.pk))
 
 
 @router.get("/deals/{deal_id}", response=DealOut)
@@ -226,10 +228,10 @@ def deal_update(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
 
 
 @router.delete("/deals/{deal_id}", response={204: None}, summary="Delete a deal")
-def deal_delete(request: HttpRequest, deal_id: int) -> tuple[int, None]:
+def deal_delete(request: HttpRequest, deal_id: int) -> Status[None]:
     user, actor = _writer(request)
     services.deal_delete(deal=selectors.deal_get(user, deal_id), actor=actor)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/deals/{deal_id}/move", response=DealOut, summary="Move a deal to another stage")

@@ -25,6 +25,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("Flows", "/flows/", "flows"),
     NavItem("Insights", "/insights/", "insights"),
     NavItem("Forecast", "/forecasts/", "forecasts"),
+    NavItem("Reports", "/reports/", "reports"),
+    NavItem("Import", "/imports/", "imports"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query
+from ninja import Query, Status
 
 from flowcrm.api import request_actor, request_user
 from flowcrm.contacts import selectors, services
@@ -49,7 +49,7 @@ def company_list(request: HttpRequest, params: Query[CompanyListParams]) -> dict
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
-def company_create(request: HttpRequest, payload: CompanyCreateIn) -> tuple[int, Company]:
+def company_create(request: HttpRequest, payload: CompanyCreateIn) -> Status[Company]:
     user = request_user(request)
     ensure_can_write(user)
     data = payload.dict(exclude_unset=True)
@@ -57,7 +57,7 @@ def company_create(request: HttpRequest, payload: CompanyCreateIn) -> tuple[int,
     company = services.company_create(
         values=resolve_relations(user, data), tags=tags, actor=request_actor(request)
     )
-    return 201, selectors.company_get(user=user, company_id=company.pk)
+    return Status(201, selectors.company_get(user=user, company_id=company.pk))
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Read a company")
@@ -75,10 +75,10 @@ def company_update(request: HttpRequest, company_id: int, payload: CompanyFields
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")
-def company_delete(request: HttpRequest, company_id: int) -> tuple[int, None]:
+def company_delete(request: HttpRequest, company_id: int) -> Status[None]:
     company = selectors.company_for_write(user=request_user(request), company_id=company_id)
     services.company_delete(company=company, actor=request_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/companies/{company_id}/tags", response=CompanyOut, summary="Tag a company")

@@ -7,6 +7,7 @@ custom field definitions, is for admins.
 from __future__ import annotations
 
 from django.http import HttpRequest
+from ninja import Status
 
 from flowcrm.api import request_actor, request_user
 from flowcrm.contacts import selectors, services
@@ -30,10 +31,10 @@ def tag_list(request: HttpRequest) -> list[Tag]:
 
 
 @router.post("/tags", response={201: TagOut}, summary="Create a tag", tags=["tags"])
-def tag_create(request: HttpRequest, payload: TagIn) -> tuple[int, Tag]:
+def tag_create(request: HttpRequest, payload: TagIn) -> Status[Tag]:
     ensure_can_write(request_user(request))
     tag = services.tag_create(name=payload.name, color=payload.color, actor=request_actor(request))
-    return 201, tag
+    return Status(201, tag)
 
 
 @router.patch("/tags/{tag_id}", response=TagOut, summary="Rename or recolour a tag", tags=["tags"])
@@ -46,10 +47,10 @@ def tag_update(request: HttpRequest, tag_id: int, payload: TagPatchIn) -> Tag:
 
 
 @router.delete("/tags/{tag_id}", response={204: None}, summary="Delete a tag", tags=["tags"])
-def tag_delete(request: HttpRequest, tag_id: int) -> tuple[int, None]:
+def tag_delete(request: HttpRequest, tag_id: int) -> Status[None]:
     ensure_admin(request_user(request))
     services.tag_delete(tag=selectors.tag_get(tag_id=tag_id), actor=request_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -72,10 +73,10 @@ def custom_field_list(
 )
 def custom_field_create(
     request: HttpRequest, payload: CustomFieldIn
-) -> tuple[int, CustomFieldDefinition]:
+) -> Status[CustomFieldDefinition]:
     ensure_admin(request_user(request))
     definition = services.custom_field_create(values=payload.dict(), actor=request_actor(request))
-    return 201, definition
+    return Status(201, definition)
 
 
 @router.patch(
@@ -102,8 +103,8 @@ def custom_field_update(
     summary="Delete a custom field (admins)",
     tags=["custom fields"],
 )
-def custom_field_delete(request: HttpRequest, definition_id: int) -> tuple[int, None]:
+def custom_field_delete(request: HttpRequest, definition_id: int) -> Status[None]:
     ensure_admin(request_user(request))
     definition = selectors.custom_field_get(definition_id=definition_id)
     services.custom_field_delete(definition=definition, actor=request_actor(request))
-    return 204, None
+    return Status(204, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query
+from ninja import Query, Status
 
 from flowcrm.api import request_actor, request_user
 from flowcrm.contacts import selectors, services
@@ -51,7 +51,7 @@ def contact_list(request: HttpRequest, params: Query[ContactListParams]) -> dict
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def contact_create(request: HttpRequest, payload: ContactCreateIn) -> tuple[int, Contact]:
+def contact_create(request: HttpRequest, payload: ContactCreateIn) -> Status[Contact]:
     user = request_user(request)
     ensure_can_write(user)
     data = payload.dict(exclude_unset=True)
@@ -59,7 +59,7 @@ def contact_create(request: HttpRequest, payload: ContactCreateIn) -> tuple[int,
     contact = services.contact_create(
         values=resolve_relations(user, data), tags=tags, actor=request_actor(request)
     )
-    return 201, selectors.contact_get(user=user, contact_id=contact.pk)
+    return Status(201, selectors.contact_get(user=user, contact_id=contact.pk))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Read a contact")
@@ -78,10 +78,10 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactFields
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def contact_delete(request: HttpRequest, contact_id: int) -> Status[None]:
     contact = selectors.contact_for_write(user=request_user(request), contact_id=contact_id)
     services.contact_delete(contact=contact, actor=request_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/contacts/{contact_id}/tags", response=ContactOut, summary="Tag a contact")

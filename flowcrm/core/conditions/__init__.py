@@ -6,17 +6,17 @@ record snapshot (pure Python) and :func:`compile_q` to a Django ``Q``.
 
 from __future__ import annotations
 
-from flowcrm.core.conditions.compiler import compile_q, model_for
+from typing import TYPE_CHECKING, Any
+
 from flowcrm.core.conditions.evaluator import ConditionTrace, evaluate, explain
-from flowcrm.core.conditions.fields import FieldInfo, fields_for
 from flowcrm.core.conditions.parsing import parse_condition
-from flowcrm.core.conditions.snapshots import related_paths, snapshot
 from flowcrm.core.conditions.tree import (
     CONDITION_ADAPTER,
     OPERATORS_BY_TYPE,
     AllGroup,
     AnyGroup,
     Condition,
+    FieldInfo,
     FieldType,
     NotGroup,
     Operator,
@@ -24,6 +24,30 @@ from flowcrm.core.conditions.tree import (
     condition_fields,
     condition_to_json,
 )
+
+if TYPE_CHECKING:
+    from flowcrm.core.conditions.compiler import compile_q, model_for
+    from flowcrm.core.conditions.fields import fields_for
+    from flowcrm.core.conditions.snapshots import related_paths, snapshot
+
+# The database side loads on first use, so the evaluator stays importable without Django
+# (the flow engine core evaluates snapshots in pure Python).
+_DATABASE_SIDE = {
+    "compile_q": "compiler",
+    "model_for": "compiler",
+    "fields_for": "fields",
+    "snapshot": "snapshots",
+    "related_paths": "snapshots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DATABASE_SIDE:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_DATABASE_SIDE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CONDITION_ADAPTER",

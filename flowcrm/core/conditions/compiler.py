@@ -31,7 +31,7 @@ from django.db.models.lookups import (
     StartsWith,
 )
 
-from flowcrm.core.conditions.fields import FieldInfo, fields_for
+from flowcrm.core.conditions.fields import fields_for
 from flowcrm.core.conditions.sql import AsciiLower, JsonArrayHasAny, JsonScalar
 from flowcrm.core.conditions.tree import (
     CHANGE_OPERATORS,
@@ -39,6 +39,7 @@ from flowcrm.core.conditions.tree import (
     AllGroup,
     AnyGroup,
     Condition,
+    FieldInfo,
     FieldType,
     NotGroup,
     Operator,

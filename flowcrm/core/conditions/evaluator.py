@@ -73,7 +73,30 @@ def evaluate(
     Raises ValidationFailed naming the rule's JSON path when a reference is missing or a
     referenced value does not fit the field.
     """
-    return explain(condition, record, context=context, changes=changes, now=now).result
+    moment = now or dt.datetime.now(dt.UTC)
+    try:
+        return _holds(condition, record, context, changes or {}, moment)
+    except ValidationFailed:
+        # the fast path does not track JSON paths; the trace raises with the rule's path
+        explain(condition, record, context=context, changes=changes, now=moment)
+        raise
+
+
+def _holds(
+    condition: Condition,
+    record: Mapping[str, Any],
+    context: Mapping[str, Any] | None,
+    changes: Mapping[str, Any],
+    now: dt.datetime,
+) -> bool:
+    """The result alone, short-circuiting groups (the hot path of flow branches)."""
+    if isinstance(condition, Rule):
+        return _rule_result(condition, record, context, changes, now, "condition")[1]
+    if isinstance(condition, NotGroup):
+        return not _holds(condition.not_, record, context, changes, now)
+    if isinstance(condition, AllGroup):
+        return all(_holds(child, record, context, changes, now) for child in condition.all_)
+    return any(_holds(child, record, context, changes, now) for child in condition.any_)
 
 
 def explain(
@@ -122,21 +145,32 @@ def _rule_trace(
     now: dt.datetime,
     path: str,
 ) -> ConditionTrace:
-    try:
-        target = operand(rule, context, now)
-        shown = resolve_value(rule, context)
-    except ConditionValueError as error:
-        raise ValidationFailed({f"{path}.value": str(error)}) from error
-    seen = record_value(record, rule.field)
-    if rule.op in (Operator.CHANGED, Operator.CHANGED_TO, Operator.CHANGED_FROM):
-        before, after, present = change_of(changes, rule.field)
-        seen = {"before": before, "after": after} if present else None
-        result = _changed(rule, target, before, after) if present else False
-    else:
-        result = rule_holds(rule, seen, target)
+    seen, result = _rule_result(rule, record, context, changes, now, path)
+    shown = resolve_value(rule, context)
     return ConditionTrace(
         "rule", path, result, field=rule.field, op=rule.op.value, value=shown, seen=seen
     )
+
+
+def _rule_result(
+    rule: Rule,
+    record: Mapping[str, Any],
+    context: Mapping[str, Any] | None,
+    changes: Mapping[str, Any],
+    now: dt.datetime,
+    path: str,
+) -> tuple[Any, bool]:
+    """``(value seen, result)`` of one rule; raises ValidationFailed naming ``path.value``."""
+    try:
+        target = operand(rule, context, now)
+    except ConditionValueError as error:
+        raise ValidationFailed({f"{path}.value": str(error)}) from error
+    if rule.op in (Operator.CHANGED, Operator.CHANGED_TO, Operator.CHANGED_FROM):
+        before, after, present = change_of(changes, rule.field)
+        seen = {"before": before, "after": after} if present else None
+        return seen, (_changed(rule, target, before, after) if present else False)
+    seen = record_value(record, rule.field)
+    return seen, rule_holds(rule, seen, target)
 
 
 def rule_holds(rule: Rule, raw: Any, target: Any) -> bool:

@@ -15,7 +15,7 @@ from django.db.models import TextChoices
 from flowcrm.accounts.models import Role
 from flowcrm.activities.models import ActivityKind, Direction, TaskPriority, TaskStatus
 from flowcrm.contacts.models import CompanySize, LeadStatus, LifecycleStage
-from flowcrm.core.conditions.tree import FieldType
+from flowcrm.core.conditions.tree import FieldInfo, FieldType
 from flowcrm.core.errors import ValidationFailed
 from flowcrm.core.models import CustomFieldDefinition, CustomFieldType, RecordType
 from flowcrm.sales.models import DealStatus, ForecastCategory
@@ -24,30 +24,6 @@ RECORD_TYPES: tuple[str, ...] = tuple(RecordType.values)
 MAX_RELATION_HOPS = 2
 _LABEL_SEPARATOR = " / "
 _RECORDS_WITH_TAGS = ("contact", "company")
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """One filterable field path.
-
-    ``relations`` are the ORM names of the foreign keys crossed from the record (``("owner",
-    "team")``); the leaf is a model ``column``, a ``custom_key`` inside the ``custom`` JSON column,
-    or the record's tags (``is_tags``).
-    """
-
-    path: str
-    type: FieldType
-    label: str
-    choices: tuple[str, ...] = ()
-    relations: tuple[str, ...] = ()
-    column: str | None = None
-    custom_key: str | None = None
-    is_tags: bool = False
-
-    @property
-    def is_local(self) -> bool:
-        """True for a field of the record itself (no relation crossed)."""
-        return not self.relations
 
 
 @dataclass(frozen=True)

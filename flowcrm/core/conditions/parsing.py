@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from flowcrm.core.conditions.fields import FieldInfo, fields_for
 from flowcrm.core.conditions.tree import (
     CHANGE_OPERATORS,
     OPERATORS_BY_TYPE,
@@ -14,6 +13,7 @@ from flowcrm.core.conditions.tree import (
     AllGroup,
     AnyGroup,
     Condition,
+    FieldInfo,
     FieldType,
     NotGroup,
     Operator,
@@ -48,7 +48,11 @@ def parse_condition(
     problem, e.g. ``{"condition.all[1].field": "unknown field 'deal.compnay.industry'"}``.
     ``fields`` (optional) is ``fields_for(record_type)``, to avoid re-reading it in a loop.
     """
-    registry = fields if fields is not None else fields_for(record_type)
+    if fields is None:
+        from flowcrm.core.conditions.fields import fields_for  # needs Django
+
+        fields = fields_for(record_type)
+    registry = fields
     parser = _Parser(registry, record_type)
     tree = parser.node(data, path, depth=1)
     if parser.rules > MAX_RULES:

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db import models
 
-from flowcrm.core.conditions.fields import FieldInfo, fields_for
+from flowcrm.core.conditions.fields import fields_for
+from flowcrm.core.conditions.tree import FieldInfo
 from flowcrm.core.errors import ValidationFailed
 
 

@@ -11,10 +11,12 @@ JSON shape::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 
 class FieldType(StrEnum):
@@ -85,6 +87,30 @@ CHANGE_OPERATORS = frozenset(_CHANGE)
 VALUELESS_OPERATORS = frozenset((_O.IS_EMPTY, _O.IS_NOT_EMPTY, _O.CHANGED))
 
 
+@dataclass(frozen=True)
+class FieldInfo:
+    """One filterable field path.
+
+    ``relations`` are the ORM names of the foreign keys crossed from the record (``("owner",
+    "team")``); the leaf is a model ``column``, a ``custom_key`` inside the ``custom`` JSON column,
+    or the record's tags (``is_tags``).
+    """
+
+    path: str
+    type: FieldType
+    label: str
+    choices: tuple[str, ...] = ()
+    relations: tuple[str, ...] = ()
+    column: str | None = None
+    custom_key: str | None = None
+    is_tags: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        """True for a field of the record itself (no relation crossed)."""
+        return not self.relations
+
+
 class Rule(BaseModel):
     """``field op value``. ``field_type`` is filled in by :func:`parse_condition`."""
 
@@ -93,7 +119,10 @@ class Rule(BaseModel):
     field: str
     op: Operator
     value: Any = None
-    field_type: FieldType | None = Field(default=None, exclude=True)
+    field_type: SkipJsonSchema[FieldType | None] = Field(default=None, exclude=True)
+    # The normalised operand of a rule without references or relative dates, computed once.
+    _static_operand: Any = PrivateAttr(default=None)
+    _has_static_operand: bool = PrivateAttr(default=False)
 
 
 class AllGroup(BaseModel):

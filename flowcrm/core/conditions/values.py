@@ -26,6 +26,7 @@ from flowcrm.core.conditions.tree import FieldType, Operator, Rule
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 MAX_LIST_VALUES = 500
+_RELATIVE = frozenset((Operator.WITHIN_LAST, Operator.WITHIN_NEXT, Operator.MORE_THAN_DAYS_AGO))
 MISSING: Any = None  # a missing value: absent key, null, null relation, "" text or [] list
 
 
@@ -174,12 +175,29 @@ def operand(rule: Rule, context: Mapping[str, Any] | None, now: dt.datetime) -> 
 
     Raises ConditionValueError when the (resolved) value does not fit the field's type.
     """
+    # read pydantic's private-attribute dict directly: attribute access to it is slow
+    private = rule.__pydantic_private__
+    if private is not None and private["_has_static_operand"]:
+        return private["_static_operand"]
     field_type = rule.field_type or FieldType.TEXT
     op = rule.op
     if op in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY, Operator.CHANGED):
         return None
     value = resolve_value(rule, context)
-    if op in (Operator.WITHIN_LAST, Operator.WITHIN_NEXT, Operator.MORE_THAN_DAYS_AGO):
+    if op not in _RELATIVE and not _mentions_ref(rule.value):
+        target = _operand(field_type, op, value, now)
+        if private is not None:
+            private["_static_operand"], private["_has_static_operand"] = target, True
+        return target
+    return _operand(field_type, op, value, now)
+
+
+def _mentions_ref(value: Any) -> bool:
+    return is_ref(value) or (isinstance(value, list) and any(is_ref(item) for item in value))
+
+
+def _operand(field_type: FieldType, op: Operator, value: Any, now: dt.datetime) -> Any:
+    if op in _RELATIVE:
         return _window(field_type, op, value, now)
     if op == Operator.BETWEEN:
         if not isinstance(value, list | tuple) or len(value) != 2:

@@ -7,6 +7,7 @@ keys, case and accent variants, ints and floats, dates, tags, null relations.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,12 +22,14 @@ from flowcrm.core.conditions import (
     FieldType,
     Operator,
     compile_q,
+    condition_fields,
     evaluate,
     fields_for,
     parse_condition,
     snapshot,
 )
 from flowcrm.core.models import CustomFieldDefinition
+from flowcrm.sales.models import Deal, Pipeline, Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -141,9 +144,9 @@ CONTACTS = st.lists(
 
 
 @st.composite
-def rules(draw: st.DrawFn) -> dict[str, Any]:
-    path = draw(st.sampled_from(sorted(FIELD_POOLS)))
-    field_type, pool = FIELD_POOLS[path]
+def rules(draw: st.DrawFn, pools: dict[str, tuple[FieldType, list[Any]]]) -> dict[str, Any]:
+    path = draw(st.sampled_from(sorted(pools)))
+    field_type, pool = pools[path]
     allowed = [op for op in OPERATORS_BY_TYPE[field_type] if op not in CHANGES]
     op = draw(st.sampled_from(allowed))
     rule: dict[str, Any] = {"field": path, "op": op.value}
@@ -168,23 +171,20 @@ def rules(draw: st.DrawFn) -> dict[str, Any]:
     return rule
 
 
-TREES = st.recursive(
-    rules(),
-    lambda children: st.one_of(
-        st.builds(lambda items: {"all": items}, st.lists(children, max_size=2)),
-        st.builds(lambda items: {"any": items}, st.lists(children, max_size=3)),
-        st.builds(lambda item: {"not": item}, children),
-    ),
-    max_leaves=6,
-)
-
-
-def _depth(tree: dict[str, Any]) -> int:
-    if "all" in tree or "any" in tree:
-        return 1 + max((_depth(child) for child in tree.get("all", tree.get("any", []))), default=0)
-    if "not" in tree:
-        return 1 + _depth(tree["not"])
-    return 0
+def trees(
+    pools: dict[str, tuple[FieldType, list[Any]]], depth: int = 3
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Random trees of at most ``depth`` group levels over the fields in ``pools``."""
+    leaf = rules(pools)
+    if depth == 0:
+        return leaf
+    child = trees(pools, depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds(lambda items: {"all": items}, st.lists(child, max_size=2)),
+        st.builds(lambda items: {"any": items}, st.lists(child, max_size=3)),
+        st.builds(lambda item: {"not": item}, child),
+    )
 
 
 def _user_ids(tree: Any, users: list[User]) -> Any:
@@ -211,7 +211,7 @@ def test_evaluate_and_compile_q_agree_on_random_trees_and_contacts() -> None:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
     )
-    @given(tree=TREES.filter(lambda tree: _depth(tree) <= 3), contacts=CONTACTS)
+    @given(tree=trees(FIELD_POOLS), contacts=CONTACTS)
     def agree(tree: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
         # each example's rows are rolled back, so examples never see each other's contacts
         with transaction.atomic():
@@ -252,17 +252,104 @@ def test_evaluate_and_compile_q_agree_on_random_trees_and_contacts() -> None:
                 compile_q(condition, record_type="contact", now=NOW, fields=registry)
             ).values_list("pk", flat=True)
         )
+        paths = condition_fields(condition)
         loaded = Contact.objects.select_related("company", "owner__team").prefetch_related("tags")
         expected = {
             contact.pk
             for contact in loaded
             if evaluate(
                 condition,
-                snapshot(contact, record_type="contact", fields=registry),
+                snapshot(contact, record_type="contact", paths=paths, fields=registry),
                 now=NOW,
             )
         }
         # then they select the same contacts
+        assert selected == expected, tree
+
+    agree()
+
+
+DEAL_POOLS: dict[str, tuple[FieldType, list[Any]]] = {
+    "deal.amount": (FieldType.NUMBER, [0, 80, 80.5, 1200, 1200.5, 99999.99]),
+    "deal.expected_close_date": (FieldType.DATE, DATES),
+    "deal.closed_at": (FieldType.DATETIME, [d.isoformat() for d in DATETIMES]),
+    "deal.status": (FieldType.CHOICE, ["open", "won", "lost"]),
+    "deal.stage.name": (FieldType.TEXT, ["Proposal", "proposal", "Won"]),
+    "deal.stage.probability": (FieldType.NUMBER, [0, 50, 100]),
+    "deal.pipeline.name": (FieldType.TEXT, ["Sales", "Renewals"]),
+    "deal.company.industry": (FieldType.TEXT, ["Retail", "RETAIL", "Énergie"]),
+    "deal.owner.team.name": (FieldType.TEXT, ["Sales", "Ventes"]),
+    "deal.custom.seats": (FieldType.NUMBER, NUMBERS),
+}
+
+
+def test_evaluate_and_compile_q_agree_on_random_trees_and_deals() -> None:
+    world = _seed_world()
+    CustomFieldDefinition.objects.create(
+        record_type="deal", key="seats", label="Seats", field_type="number"
+    )
+    registry = fields_for("deal")
+    pipelines = [Pipeline.objects.create(name="Sales"), Pipeline.objects.create(name="Renewals")]
+    stages = [
+        Stage.objects.create(pipeline=pipeline, name=name, probability=probability)
+        for pipeline in pipelines
+        for name, probability in (("Proposal", 50), ("Won", 100))
+    ]
+    deal_rows = st.fixed_dictionaries(
+        {
+            "amount": st.sampled_from(["0", "80", "80.50", "1200.49", "1200.50", "99999.99"]),
+            "expected_close_date": st.none() | st.sampled_from(DATES),
+            "closed_at": st.none() | st.sampled_from(DATETIMES),
+            "status": st.sampled_from(["open", "won", "lost"]),
+            "stage": st.integers(0, len(stages) - 1),
+            "company": st.none() | st.integers(0, 3),
+            "owner": st.none() | st.integers(0, 2),
+            "custom": st.fixed_dictionaries({}, optional={"seats": st.sampled_from(NUMBERS)}),
+        }
+    )
+
+    @settings(max_examples=60, derandomize=True, deadline=None, database=None)
+    @given(tree=trees(DEAL_POOLS), rows=st.lists(deal_rows, min_size=3, max_size=8))
+    def agree(tree: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        with transaction.atomic():
+            check(tree, rows)
+            transaction.set_rollback(True)
+
+    def check(tree: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        # given deals saved in bulk
+        Deal.objects.bulk_create(
+            [
+                Deal(
+                    title=f"Deal {index}",
+                    amount=Decimal(row["amount"]),
+                    expected_close_date=row["expected_close_date"],
+                    closed_at=row["closed_at"],
+                    status=row["status"],
+                    stage=stages[row["stage"]],
+                    pipeline=stages[row["stage"]].pipeline,
+                    company=None if row["company"] is None else world["companies"][row["company"]],
+                    owner=None if row["owner"] is None else world["users"][row["owner"]],
+                    custom=row["custom"],
+                )
+                for index, row in enumerate(rows)
+            ]
+        )
+        condition = parse_condition(tree, record_type="deal", fields=registry)
+        # when both evaluators run
+        query = compile_q(condition, record_type="deal", now=NOW, fields=registry)
+        selected = set(Deal.objects.filter(query).values_list("pk", flat=True))
+        paths = condition_fields(condition)
+        loaded = Deal.objects.select_related("stage", "pipeline", "company", "owner__team")
+        expected = {
+            deal.pk
+            for deal in loaded
+            if evaluate(
+                condition,
+                snapshot(deal, record_type="deal", paths=paths, fields=registry),
+                now=NOW,
+            )
+        }
+        # then they select the same deals
         assert selected == expected, tree
 
     agree()

@@ -4,11 +4,14 @@ changes and traces. No database: the field registry is built by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from flowcrm.core.conditions import (
+    CONDITION_ADAPTER,
     FieldInfo,
     FieldType,
     condition_to_json,
@@ -352,3 +355,51 @@ def test_too_deep_trees_are_refused() -> None:
     assert refused.value.errors == {
         "condition" + ".not" * 10: "conditions may nest at most 10 levels"
     }
+
+
+def test_the_evaluator_imports_and_runs_without_django() -> None:
+    # given a fresh interpreter that only imports the condition package and evaluates a tree
+    script = (
+        "import sys\n"
+        "from flowcrm.core.conditions import FieldInfo, FieldType, evaluate, parse_condition\n"
+        "info = FieldInfo('deal.amount', FieldType.NUMBER, 'A', column='amount')\n"
+        "fields = {'deal.amount': info}\n"
+        "tree = parse_condition({'field': 'deal.amount', 'op': 'gt', 'value': 5},"
+        " record_type='deal', fields=fields)\n"
+        "print(evaluate(tree, {'deal': {'amount': 6}}),"
+        " sorted({m.split('.')[0] for m in sys.modules if m.startswith('django')}))\n"
+    )
+    # when it runs
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    # then it evaluates without loading Django at all
+    assert done.stdout.strip() == "True []"
+
+
+def test_one_parsed_tree_follows_the_clock_and_the_context_between_evaluations() -> None:
+    # given one parsed tree with a relative date and a reference, evaluated repeatedly
+    tree = parse_condition(
+        {
+            "all": [
+                rule("close", "within_next", 5),
+                rule("amount", "gt", {"ref": "vars.limit"}),
+                rule("title", "contains", "renewal"),
+            ]
+        },
+        record_type="deal",
+        fields=REGISTRY,
+    )
+    limit = {"vars": {"limit": 1000}}
+    # then each evaluation uses its own "now" and context
+    assert evaluate(tree, RECORD, context=limit, now=NOW) is True
+    assert evaluate(tree, RECORD, context=limit, now=NOW - dt.timedelta(days=1)) is False
+    assert evaluate(tree, RECORD, context={"vars": {"limit": 5000}}, now=NOW) is False
+    assert evaluate(tree, RECORD, context=limit, now=NOW) is True
+
+
+def test_the_tree_has_a_json_schema_for_flow_definitions() -> None:
+    schema = CONDITION_ADAPTER.json_schema(by_alias=True)
+    assert sorted(schema["$defs"]) == ["AllGroup", "AnyGroup", "NotGroup", "Operator", "Rule"]
+    assert schema["$defs"]["Rule"]["required"] == ["field", "op"]
+    assert "field_type" not in schema["$defs"]["Rule"]["properties"]

@@ -20,6 +20,7 @@ from flowcrm.core.templating import (
     compile_template,
     render_template,
     template_fields,
+    unknown_template_fields,
 )
 
 CONTEXT = {
@@ -141,3 +142,11 @@ def test_template_fields_lists_dotted_names_the_template_reads() -> None:
         "steps",
         "key",
     }
+
+
+def test_unknown_template_fields_are_found_for_publish_time_messages() -> None:
+    source = "{{ contact.frist_name }} {{ contact.company.name }} {{ vars.x.y }} {{ contact }}"
+    known = ["contact.first_name", "contact.company.name"]
+    assert unknown_template_fields(source, known_paths=known, open_roots=["vars"]) == [
+        "contact.frist_name"
+    ]

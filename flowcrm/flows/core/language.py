@@ -153,6 +153,11 @@ def evaluate_condition(
         if len(_parsed) >= _PARSED_LIMIT:
             _parsed.clear()
         _parsed[cache_key] = condition
+    # a language may do both in one pass (``evaluate_and_explain``), as the tree adapter does
+    both = getattr(language, "evaluate_and_explain", None)
+    if both is not None:
+        result, explanation = both(condition, record, context=context, changes=changes)
+        return bool(result), explanation
     result = language.evaluate(condition, record, context=context, changes=changes)
     explanation = language.explain(condition, record, context=context, changes=changes)
     return bool(result), explanation

@@ -19,12 +19,17 @@ from flowcrm.flows.core.diff import diff
 from flowcrm.flows.core.errors import DefinitionInvalid
 from flowcrm.flows.core.nodes import ActionNode
 from flowcrm.flows.core.triggers import DateTrigger, RecordEventTrigger
-from flowcrm.flows.tests.core_builders import flow, node, registered_note_action
+from flowcrm.flows.tests.core_builders import (
+    flow,
+    installed_languages,
+    node,
+    registered_note_action,
+)
 
 
 @pytest.fixture(autouse=True)
 def _note_action():
-    with registered_note_action():
+    with registered_note_action(), installed_languages():
         yield
 
 

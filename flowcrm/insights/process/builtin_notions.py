@@ -7,12 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from flowcrm.core.errors import ValidationFailed
 from flowcrm.core.models import Event
 from flowcrm.core.permissions import sees_all, visible_q
 from flowcrm.insights.process.filters import ProcessFilter
-from flowcrm.insights.process.notions import CaseNotion, EpochSeconds, register_case_notion
+from flowcrm.insights.process.notions import (
+    CaseNotion,
+    EpochSeconds,
+    JsonText,
+    register_case_notion,
+)
 
 if TYPE_CHECKING:
     from flowcrm.accounts.models import User
@@ -22,18 +28,12 @@ CONTACT_EVENT_TYPES = ("contact.created", "contact.updated")
 
 
 def condition_q(model: type[models.Model], tree: dict[str, Any]) -> models.Q:
-    """The condition tree compiled to a ``Q`` over ``model`` (422 naming ``condition`` if bad)."""
-    try:
-        from flowcrm.core import conditions  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise ValidationFailed(
-            {"condition": "Condition filters are not available in this installation."}
-        ) from None
-    try:
-        q: models.Q = conditions.compile_q(tree, model=model)
-    except ValidationFailed as error:
-        raise ValidationFailed({f"condition.{k}": v for k, v in error.errors.items()}) from None
-    return q
+    """The condition tree compiled to a ``Q`` over ``model`` (422 naming ``condition…`` if bad)."""
+    from flowcrm.core.conditions import compile_q, parse_condition
+
+    record_type = model._meta.model_name or ""
+    condition = parse_condition(tree, record_type=record_type, path="condition")
+    return compile_q(condition, record_type=record_type, path="condition")
 
 
 def _record_filter(
@@ -74,7 +74,7 @@ def _refuse(filters: ProcessFilter, fields: tuple[str, ...], notion: str) -> Non
 def deal_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
     from flowcrm.sales.models import Deal
 
-    _refuse(filters, ("log",), "deals")
+    _refuse(filters, ("log", "flow"), "deals")
     events = Event.objects.filter(subject_type="deal", type__in=DEAL_EVENT_TYPES)
     if filters.pipeline is not None:
         events = events.filter(data__pipeline_id=filters.pipeline)
@@ -84,9 +84,8 @@ def deal_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
     started = _started_in_window("deal.created", filters)
     if started is not None:
         events = events.filter(subject_id__in=started)
-    activity = models.Case(
-        models.When(type="deal.created", then=KT("data__stage")), default=KT("data__to_stage")
-    )
+    # deal.created carries the stage as "stage", deal.stage_changed as "to_stage".
+    activity = Coalesce(JsonText("data", "to_stage"), JsonText("data", "stage"))
     return events.annotate(activity=activity, seconds=EpochSeconds("occurred_at")).values_list(
         "subject_id", "activity", "seconds", "id"
     )
@@ -127,7 +126,7 @@ def deal_lost(filters: ProcessFilter) -> frozenset[str]:
 def contact_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
     from flowcrm.contacts.models import Contact
 
-    _refuse(filters, ("pipeline", "log"), "contacts")
+    _refuse(filters, ("pipeline", "log", "flow"), "contacts")
     events = Event.objects.filter(
         subject_type="contact", type__in=CONTACT_EVENT_TYPES, changes__has_key="lifecycle_stage"
     )
@@ -151,7 +150,7 @@ def contact_stage_order(filters: ProcessFilter) -> list[str]:
 def imported_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
     from flowcrm.insights.models import ImportedEvent
 
-    _refuse(filters, ("pipeline", "owner", "team", "condition"), "imported logs")
+    _refuse(filters, ("pipeline", "owner", "team", "condition", "flow"), "imported logs")
     if filters.log is None:
         raise ValidationFailed({"log": "Choose the imported log to analyse."})
     events = ImportedEvent.objects.filter(log_id=filters.log)
@@ -166,6 +165,37 @@ def imported_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[A
     return events.annotate(seconds=EpochSeconds("occurred_at")).values_list(
         "case_id", "activity", "seconds", "position"
     )
+
+
+def flow_run_log(filters: ProcessFilter, user: User | None) -> models.QuerySet[Any]:
+    """Flow runs through their steps: one event per step execution (every attempt), completed
+    when it finished (or started/queued while it has not), with its start and queue times;
+    waiting and processing count finished steps only.
+
+    Runs touch records of every type, so only users who see all records see runs."""
+    from flowcrm.flows.models import StepExecution
+
+    _refuse(filters, ("pipeline", "owner", "team", "condition", "log"), "flow runs")
+    steps = StepExecution.objects.order_by()
+    if filters.flow is not None:
+        steps = steps.filter(run__flow_id=filters.flow)
+    if filters.since is not None:
+        steps = steps.filter(run__enrolled_at__gte=filters.since)
+    if filters.until is not None:
+        steps = steps.filter(run__enrolled_at__lt=filters.until)
+    if user is not None and not sees_all(user):
+        steps = steps.none()
+    completed = Coalesce("finished_at", "started_at", "queued_at")
+    # A step still running has no processing time yet; leaving its start out keeps it out of
+    # both waiting and processing until it finishes (its place in the path still counts).
+    started_if_finished = models.Case(
+        models.When(finished_at__isnull=False, then=models.F("started_at")), default=None
+    )
+    return steps.annotate(
+        seconds=EpochSeconds(completed),
+        start_seconds=EpochSeconds(started_if_finished),
+        queued_seconds=EpochSeconds("queued_at"),
+    ).values_list("run_id", "node_id", "seconds", "id", "start_seconds", "queued_seconds")
 
 
 _registered = False
@@ -198,6 +228,15 @@ def register() -> None:
             stage_order=contact_stage_order,
             closing_activities=lambda filters: frozenset({"customer", "evangelist"}),
             record_url=lambda case_id: f"/contacts/{case_id}/",
+        )
+    )
+    register_case_notion(
+        CaseNotion(
+            name="flow_runs",
+            label="Flow runs through their steps",
+            case_label="run",
+            build_query=flow_run_log,
+            interval=True,
         )
     )
     register_case_notion(

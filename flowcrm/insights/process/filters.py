@@ -18,7 +18,8 @@ class ProcessFilter(BaseModel):
     ``since``/``until`` keep the cases that *started* (their first event) in ``[since, until)``;
     ``pipeline`` keeps the events recorded in that pipeline; ``owner``/``team`` keep cases whose
     record is owned by that user / a member of that team; ``condition`` is a condition tree over
-    the case record (the same tree the flows and segments use). Unknown keys are refused.
+    the case record (the same tree the flows and segments use); ``log`` picks an imported log and
+    ``flow`` a flow whose runs are the cases. Unknown keys are refused.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,6 +31,7 @@ class ProcessFilter(BaseModel):
     team: int | None = None
     condition: dict[str, Any] | None = None
     log: int | None = None  # an imported log (the "imported" case notion)
+    flow: int | None = None  # a flow (the "flow_runs" case notion)
 
     @field_validator("since", "until")
     @classmethod

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.db.models.sql.query import Query
 
 from flowcrm.core.errors import NotFound
@@ -43,6 +44,30 @@ class EpochSeconds(models.Func):
         return self.as_sql(
             compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra
         )
+
+
+class JsonText(models.Func):
+    """A top-level key of a JSON column as text, in the cheapest form each database has.
+
+    Django's ``KT()`` on SQLite evaluates ``JSON_TYPE`` and ``JSON_EXTRACT`` up to three times
+    per row; a plain ``json_extract`` (``->>`` on PostgreSQL) is what a log scan can afford.
+    """
+
+    output_field = models.TextField()
+
+    def __init__(self, column: str, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a JSON key name: {key!r}")
+        self.key = key
+        super().__init__(models.F(column))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"json_extract(%(expressions)s, '$.{self.key}')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"(%(expressions)s ->> '{self.key}')"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 LogQueryBuilder = Callable[[ProcessFilter, "User | None"], models.QuerySet[Any]]
@@ -102,21 +127,28 @@ def _ensure_builtin_notions() -> None:
 
 
 def log_sql(
-    notion: CaseNotion, filters: ProcessFilter, user: User | None
+    notion: CaseNotion, filters: ProcessFilter, user: User | None, using: str = "default"
 ) -> tuple[str, tuple[Any, ...]]:
     """The SQL (and parameters) of a notion's log under ``filters``: for benchmarks and EXPLAIN."""
-    query: Query = notion.build_query(filters, user).query
-    sql, params = query.sql_with_params()
+    query: Query = notion.build_query(filters, user).using(using).query
+    sql, params = query.get_compiler(using).as_sql()
     return sql, tuple(params)
 
 
-def load_log(notion: CaseNotion, filters: ProcessFilter, user: User | None = None) -> EventLog:
+def load_log(
+    notion: CaseNotion, filters: ProcessFilter, user: User | None = None, using: str = "default"
+) -> EventLog:
     """Run the notion's query (one round trip) and sort the rows into an :class:`EventLog`.
 
-    Timestamps are rounded to the millisecond, the precision both databases keep exactly.
+    The database returns rows unsorted; sorting the columns in numpy (case, timestamp, then the
+    tie-break) is several times cheaper than an ORDER BY. Timestamps are rounded to the
+    millisecond, the precision both databases keep exactly. ``using`` names the database alias.
     """
-    sql, params = log_sql(notion, filters, user)
-    with connection.cursor() as cursor:
+    try:
+        sql, params = log_sql(notion, filters, user, using)
+    except EmptyResultSet:  # a filter that can match nothing (e.g. ``.none()``)
+        return build_log([], [], [])
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
