@@ -5,11 +5,13 @@
 - ``missing_edge`` (error): a node without an edge it needs (an approval's ``rejected``, ...);
 - ``branch_without_default`` (error): a branch with no ``default`` edge;
 - ``loop_without_pause`` (error): a cycle with no delay, wait or approval (it would spin);
-- ``unknown_field`` (error): an action, template or delay naming a field the record type lacks.
+- ``unknown_field`` (error): an action, template, expression or delay naming a field the record
+  type lacks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
@@ -18,11 +20,14 @@ from flowcrm.flows.core.definition import FlowDefinition
 from flowcrm.flows.core.errors import format_path
 from flowcrm.flows.core.findings import Finding
 from flowcrm.flows.core.language import fields_for
-from flowcrm.flows.core.nodes import ActionNode, BranchNode, DelayNode, EndNode, Node
+from flowcrm.flows.core.nodes import ActionNode, BranchNode, DelayNode, EndNode, Node, SetNode
 from flowcrm.flows.core.templates import record_fields_in_template
 from flowcrm.flows.core.triggers import DateTrigger
 
 Graph = Mapping[str, list[str]]
+
+# ``record.field`` in a CEL expression (not preceded by another name part, e.g. ``x.record.y``)
+_CEL_RECORD_FIELD = re.compile(r"(?<![\w.])record\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def successors(definition: FlowDefinition) -> dict[str, list[str]]:
@@ -215,6 +220,11 @@ def _unknown_fields(definition: FlowDefinition) -> list[Finding]:
             and not _known(node.config.field, known)
         ):
             report(node, format_path((*base, "field")), node.config.field)
+        if isinstance(node, SetNode):
+            for name, source in node.config.values.items():
+                for field in sorted(set(_CEL_RECORD_FIELD.findall(source))):
+                    if not _known(field, known):
+                        report(node, format_path((*base, "values", name)), field)
         if not isinstance(node, ActionNode):
             continue
         spec = get_action(node.action)

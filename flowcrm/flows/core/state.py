@@ -127,8 +127,25 @@ class RunState(_Model):
         return data
 
     def copy_for_step(self) -> RunState:
-        """A deep copy the stepper mutates, so the caller's state is never changed."""
-        return self.model_copy(deep=True)
+        """A copy the stepper may change without changing this state.
+
+        Cheaper than a deep copy (which dominated a step's cost): containers are copied, and of
+        the step records only those the stepper can change — the latest one and the one the run
+        waits at. Earlier steps and logged transitions are never changed after the fact.
+        """
+        clone = self.model_copy()
+        clone.visits = dict(self.visits)
+        clone.variables = dict(self.variables)
+        clone.outputs = dict(self.outputs)
+        clone.log = list(self.log)
+        clone.steps = list(self.steps)
+        changeable = {len(self.steps) - 1}
+        if self.wait is not None:
+            changeable.add(self.wait.step_index)
+        for index in changeable:
+            if 0 <= index < len(clone.steps):
+                clone.steps[index] = self.steps[index].model_copy()
+        return clone
 
     def move_to(self, status: RunStatus, at: dt.datetime, note: str | None = None) -> None:
         if status == self.status:

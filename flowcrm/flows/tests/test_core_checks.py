@@ -112,14 +112,16 @@ def test_unknown_fields_in_templates_declarations_and_delays_are_named_with_thei
         [
             node("pause", "delay", type="until_field", field="renewl_date"),
             node("mail", "action", subject="Hi {{ record.frist_name }}", field="scroe"),
+            node("calc", "set", values={"big": "record.score > 10 && record.sorce == 'web'"}),
             node("done", "end"),
         ],
-        [("pause", "mail"), ("mail", "done")],
+        [("pause", "mail"), ("mail", "calc"), ("calc", "done")],
     )
 
     messages = [f.message for f in check_definition(parse_definition(data))]
 
     assert messages == [
+        "nodes[2].config.values.big: unknown field 'sorce'",
         "nodes[1].config: unknown field 'scroe'",
         "nodes[1].config.subject: unknown field 'frist_name'",
         "nodes[0].config.field: unknown field 'renewl_date'",

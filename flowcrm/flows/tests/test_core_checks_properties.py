@@ -1,4 +1,5 @@
-"""Property test: the graph checks agree with a brute-force oracle on random flow graphs."""
+"""Property tests on random flow graphs: the graph checks agree with a brute-force oracle, and
+runs only move forward along edges (state saved and restored at every step)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from hypothesis import strategies as st
 
 from flowcrm.flows.core.analysis import check_definition
 from flowcrm.flows.core.definition import parse_definition
-from flowcrm.flows.tests.core_builders import flow, installed_languages, node
+from flowcrm.flows.core.state import RUN_TRANSITIONS, STEP_TRANSITIONS
+from flowcrm.flows.tests.core_builders import Runner, at, flow, installed_languages, node
+
+START = at("2026-11-23 10:00")
 
 
 @st.composite
@@ -79,3 +83,30 @@ def test_reachability_dead_ends_and_spinning_loops_match_the_oracle(case):
     assert reported.get("unreachable", set()) == expected_unreachable
     assert reported.get("dead_end", set()) == expected_dead
     assert reported.get("loop_without_pause", set()) == expected_spinning
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_flows())
+def test_runs_on_random_graphs_only_move_forward_along_edges_and_survive_restores(case):
+    data, _, graph = case
+    with installed_languages():
+        runner = Runner(data, now=START)
+        for _ in range(30):
+            wake_at = runner.state.wait.wake_at if runner.state.wait else None
+            outcome = runner.advance(now=wake_at or START)
+            if outcome.state.is_finished or outcome.state.status == "failed":
+                break
+    state = runner.state
+
+    # no events or approvals in these graphs: a run ends, fails or loops through delays
+    assert state.status in {"completed", "failed", "waiting"}
+    assert state.status != "waiting" or (state.wait is not None and state.wait.kind == "timer")
+    for before, after in zip(state.steps, state.steps[1:], strict=False):
+        assert after.node_id in graph[before.node_id]
+    for transition in state.log:
+        if transition.before is None:
+            continue
+        allowed = RUN_TRANSITIONS if transition.subject == "run" else STEP_TRANSITIONS
+        assert transition.after in allowed[transition.before]
+    times = [transition.at for transition in state.log]
+    assert times == sorted(times)
