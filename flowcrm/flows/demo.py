@@ -270,11 +270,11 @@ def stalled_deal_reminder(days: int = 14) -> dict[str, Any]:
 
 
 def renewal_reminder() -> dict[str, Any]:
-    """30 days before a won deal's renewal date (custom field ``renewal_date``): a task."""
+    """30 days before a deal's renewal date (custom field ``renewal_date``): a task."""
     return {
         "name": "Renewal reminder",
         "description": "A renewal task 30 days before the renewal date.",
-        "trigger": {"type": "record_event", "event": "deal.stage_changed", "to": "won"},
+        "trigger": {"type": "record_event", "event": "deal.created"},
         "lanes": [{"id": "service", "name": "Customer success", "role": "support_agent"}],
         "nodes": [
             {

@@ -8,12 +8,23 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowcrm.flows.actions import ACTIONS, Action
-from flowcrm.flows.core.actions import register_action
+from flowcrm.flows.core.actions import RECORD_CREATED, FieldAccess, register_action
 from flowcrm.flows.core.triggers import known_event_types, register_event_type
+
+RECORD_TYPES = frozenset({"contact", "company", "deal", "task", "activity"})
 
 
 def _writes(kind: Action) -> Any:
-    return lambda config: kind.writes_for(config)
+    """An action's writes as the core declares them: a record type name means "creates a
+    record of that type"; anything else is a field of the run's record."""
+
+    def declared(config: Any) -> list[str | FieldAccess]:
+        return [
+            FieldAccess(name, RECORD_CREATED) if name in RECORD_TYPES else name
+            for name in kind.writes_for(config)
+        ]
+
+    return declared
 
 
 def _preview(kind: Action) -> Any:

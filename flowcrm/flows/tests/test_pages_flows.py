@@ -74,8 +74,8 @@ def test_a_run_page_shows_the_trace_and_an_admin_can_skip_a_failed_step(
                 {
                     "id": "move",
                     "kind": "action",
-                    "action": "move_deal_stage",
-                    "config": {"stage_id": 1},
+                    "action": "create_deal",
+                    "config": {"title": "Deal", "pipeline_id": 999999},
                 },
                 {"id": "done", "kind": "end"},
             ],
@@ -88,7 +88,7 @@ def test_a_run_page_shows_the_trace_and_an_admin_can_skip_a_failed_step(
 
     with django_assert_max_num_queries(8):
         page = admin_client.get(f"/flows/runs/{run.pk}/").content.decode()
-    assert "move_deal_stage needs a deal record" in page
+    assert "pipeline 999999 does not exist" in page
     assert "Retry the failed step" in page
 
     admin_client.post(f"/flows/runs/{run.pk}/skip/")
