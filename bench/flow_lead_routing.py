@@ -34,9 +34,9 @@ COUNTRIES = ("DE", "AT", "CH", "US", "GB", "FR")
 def _setup() -> Any:
     from flowcrm.accounts.models import User
     from flowcrm.core.actors import Actor
+    from flowcrm.flows.demo import lead_routing
     from flowcrm.flows.models import Flow
     from flowcrm.flows.services import flow_activate, flow_create, flow_publish
-    from flowcrm.flows.tests.runtime_helpers import lead_routing
 
     actor = Actor.system("bench")
     reps = [
@@ -122,7 +122,9 @@ def engine_once(size: int, tag: str) -> tuple[float, list[float], dict[str, int]
         .annotate(at=Min("occurred_at"))
     )
     latencies = [
-        (row["at"] - enrolled[row["flow_run_id"] or 0]).total_seconds() for row in first_actions
+        (row["at"] - enrolled[row["flow_run_id"]]).total_seconds()
+        for row in first_actions
+        if row["flow_run_id"] is not None
     ]
     summary = dict.fromkeys(("completed", "failed", "other"), 0)
     for status in runs.values_list("status", flat=True):

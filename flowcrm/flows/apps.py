@@ -13,10 +13,10 @@ class FlowsConfig(AppConfig):
         from flowcrm.flows.engine import worker_job
         from flowcrm.flows.enrollment import on_events
         from flowcrm.flows.languages import install_languages
-        from flowcrm.flows.registry import register_actions
+        from flowcrm.flows.registry import register_actions, register_event_types
 
         install_languages()
         register_actions()
-        install_languages()
+        register_event_types()
         subscribe(on_events)
         register_worker_job("flows", worker_job)

@@ -8,11 +8,23 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowcrm.flows.actions import ACTIONS, Action
-from flowcrm.flows.core.actions import register_action
+from flowcrm.flows.core.actions import RECORD_CREATED, FieldAccess, register_action
+from flowcrm.flows.core.triggers import known_event_types, register_event_type
+
+RECORD_TYPES = frozenset({"contact", "company", "deal", "task", "activity"})
 
 
 def _writes(kind: Action) -> Any:
-    return lambda config: kind.writes_for(config)
+    """An action's writes as the core declares them: a record type name means "creates a
+    record of that type"; anything else is a field of the run's record."""
+
+    def declared(config: Any) -> list[str | FieldAccess]:
+        return [
+            FieldAccess(name, RECORD_CREATED) if name in RECORD_TYPES else name
+            for name in kind.writes_for(config)
+        ]
+
+    return declared
 
 
 def _preview(kind: Action) -> Any:
@@ -40,3 +52,20 @@ def register_actions() -> None:
                 if name in kind.Config.model_fields
             ),
         )
+
+
+# Events the record services append beyond the ones the engine core knows, with the fields
+# whose write makes them happen (for the cascade check).
+EXTRA_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "contact.tag_added": ("tags",),
+    "contact.tag_removed": ("tags",),
+    "company.tag_added": ("tags",),
+    "company.tag_removed": ("tags",),
+    "approval.decided": (),
+}
+
+
+def register_event_types() -> None:
+    for event_type, fields in EXTRA_EVENT_TYPES.items():
+        if event_type not in known_event_types():
+            register_event_type(event_type, fired_by_fields=fields)

@@ -99,3 +99,17 @@ def lead_routing(rep_ids: list[int]) -> dict[str, Any]:
             {"from": "nurture", "to": "done"},
         ],
     }
+
+
+def make_flow_unchecked(definition: dict[str, Any]) -> Flow:
+    """An active flow whose version skipped the publish-time static checks (as if published
+    before a conflicting flow existed): the runtime guards must hold on their own."""
+    from flowcrm.flows.core.definition import parse_definition
+    from flowcrm.flows.models import FlowStatus, FlowVersion
+    from flowcrm.flows.services import flow_activate
+
+    flow = Flow.objects.create(name=definition["name"], draft=definition, status=FlowStatus.DRAFT)
+    FlowVersion.objects.create(
+        flow=flow, number=1, definition=parse_definition(definition).to_data()
+    )
+    return flow_activate(flow=flow, actor=ADMIN)

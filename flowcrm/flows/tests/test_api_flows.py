@@ -69,14 +69,16 @@ def test_the_flow_list_has_run_counts_in_a_fixed_number_of_queries(
     admin_api, django_assert_num_queries
 ):
     make_flow(TAGGING)
-    make_flow({**TAGGING, "name": "Second"})
+    make_flow(
+        {**TAGGING, "name": "Second", "trigger": {"type": "manual", "record_type": "contact"}}
+    )
     new_contact(email="a@example.com")
 
     with django_assert_num_queries(3):  # token, token last-used, flows with counts
         response = admin_api.get("flows/")
 
     assert [(f["name"], f["runs_30d"], f["failures_30d"]) for f in response.json()] == [
-        ("Second", 1, 0),
+        ("Second", 0, 0),
         ("Tag new contacts", 1, 0),
     ]
 
@@ -111,8 +113,8 @@ def test_an_operator_retries_skips_and_cancels_through_the_api(admin_api):
     failing["nodes"][0] = {
         "id": "tag",
         "kind": "action",
-        "action": "move_deal_stage",
-        "config": {"stage_id": 1},
+        "action": "create_deal",
+        "config": {"title": "Deal", "pipeline_id": 999999},
     }
     make_flow(failing)
     new_contact(email="f@example.com")
