@@ -279,3 +279,20 @@ def test_only_admins_open_the_custom_fields_page(
     definition = CustomFieldDefinition.objects.get()
     assert (definition.key, definition.choices) == ("region", ["EMEA", "APAC"])
     assert "region" in client.get("/contacts/custom-fields/").content.decode()
+
+
+def test_the_django_admin_lists_records_read_only(admin_user: User) -> None:
+    contact = ContactFactory.create(email="ada@example.com")
+    client = logged_in(admin_user)
+    for url in ["/admin/contacts/contact/", "/admin/contacts/company/", "/admin/contacts/tag/"]:
+        assert client.get(url).status_code == 200
+    assert (
+        "ada@example.com"
+        in client.get("/admin/contacts/contact/", {"q": "ada@example.com"}).content.decode()
+    )
+    assert client.get("/admin/contacts/contact/add/").status_code == 403
+    assert (
+        client.post(f"/admin/contacts/contact/{contact.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert Contact.objects.count() == 1
