@@ -139,19 +139,25 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from flowcrm.activities.api import router as activities_router
     from flowcrm.contacts.api import router as contacts_router
+    from flowcrm.contacts.merge_api import router as merge_router
     from flowcrm.core.api import router as core_router
     from flowcrm.flows.api import router as flows_router
+    from flowcrm.forecasts.api import router as forecasts_router
     from flowcrm.imports.api import router as imports_router
     from flowcrm.insights.api import router as insights_router
+    from flowcrm.reports.api import router as reports_router
     from flowcrm.sales.api import router as sales_router
 
     api.add_router("/", core_router)
+    api.add_router("/", merge_router)  # before contacts: /contacts/duplicates is not an id
     api.add_router("/", contacts_router)
     api.add_router("/", sales_router)
     api.add_router("/", activities_router)
     api.add_router("/flows", flows_router)
     api.add_router("/insights", insights_router)
     api.add_router("/imports", imports_router)
+    api.add_router("/", forecasts_router)
+    api.add_router("/", reports_router)
 
 
 _register_routers()

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "flowcrm.flows",
     "flowcrm.insights",
     "flowcrm.imports",
+    "flowcrm.forecasts",
+    "flowcrm.reports",
     "flowcrm.web",
 ]
 

@@ -14,5 +14,7 @@ urlpatterns = [
     path("flows/", include("flowcrm.flows.urls")),
     path("insights/", include("flowcrm.insights.urls")),
     path("imports/", include("flowcrm.imports.urls")),
+    path("forecasts/", include("flowcrm.forecasts.urls")),
+    path("reports/", include("flowcrm.reports.urls")),
     path("", include("flowcrm.web.urls")),
 ]

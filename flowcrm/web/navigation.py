@@ -24,6 +24,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("My tasks", "/activities/tasks/", "tasks"),
     NavItem("Flows", "/flows/", "flows"),
     NavItem("Insights", "/insights/", "insights"),
+    NavItem("Forecast", "/forecasts/", "forecasts"),
+    NavItem("Reports", "/reports/", "reports"),
+    NavItem("Import", "/imports/", "imports"),
 ]
 
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from waitress import serve  # type: ignore[import-untyped]  # waitress ships no types
+        from waitress import serve  # type: ignore[import-untyped, unused-ignore]  # waitress ships no types
 
         from flowcrm.accounts.models import User
         from flowcrm.wsgi import application

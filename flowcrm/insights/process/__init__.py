@@ -1,0 +1,1 @@
+"""Process analytics: case notions over the event log and the analyses computed on them."""
