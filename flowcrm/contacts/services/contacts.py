@@ -147,7 +147,11 @@ def _apply(contact: Contact, values: Mapping[str, Any]) -> None:
         contact.owner = owner
     if "custom" in values:
         contact.custom = clean_custom(errors, "contact", values["custom"], contact.custom)
-    if contact.email and "email" not in errors and _email_taken(contact):
+    if contact.external_id and "external_id" not in errors and _taken(contact, "external_id"):
+        errors["external_id"] = (
+            f"Another contact already has the external id {contact.external_id}."
+        )
+    if contact.email and "email" not in errors and _taken(contact, "email"):
         errors["email"] = f"Another contact already has the e-mail {contact.email}."
     raise_if(errors)
 
@@ -174,8 +178,8 @@ def _clean_list(
     return cleaned
 
 
-def _email_taken(contact: Contact) -> bool:
-    others = Contact.objects.filter(email=contact.email, merged_into__isnull=True)
+def _taken(contact: Contact, field: str) -> bool:
+    others = Contact.objects.filter(**{field: getattr(contact, field)}, merged_into__isnull=True)
     if contact.pk is not None:
         others = others.exclude(pk=contact.pk)
     return others.exists()

@@ -364,3 +364,13 @@ def test_invalid_custom_field_definitions_are_rejected(
         custom_field_create(values={**base, **values}, actor=system_actor)
     assert failure.value.errors == errors
     assert not CustomFieldDefinition.objects.exists() and not Event.objects.exists()
+
+
+def test_a_duplicate_external_id_is_rejected_naming_it(system_actor: Actor) -> None:
+    contact_create(values={"last_name": "A", "external_id": "crm-1"}, actor=system_actor)
+    with pytest.raises(ValidationFailed) as failure:
+        contact_create(values={"last_name": "B", "external_id": "crm-1"}, actor=system_actor)
+    assert failure.value.errors == {
+        "external_id": "Another contact already has the external id crm-1."
+    }
+    assert Contact.objects.count() == 1

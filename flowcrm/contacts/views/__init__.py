@@ -1,0 +1,1 @@
+"""Pages of the contacts app (mounted at /contacts/)."""
