@@ -68,6 +68,9 @@ def test_the_demo_creates_the_organisation_and_records_with_their_events() -> No
         ("contact", "region"),
         ("company", "renewal_date"),
         ("company", "annual_revenue"),
+        # defined by the demo flows (renewal reminder, discount approval)
+        ("deal", "renewal_date"),
+        ("deal", "discount_percent"),
     }
     # and the records, each with exactly one created/logged event
     assert (Company.objects.count(), Contact.objects.count(), Deal.objects.count()) == (12, 60, 25)
