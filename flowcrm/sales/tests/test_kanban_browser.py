@@ -29,7 +29,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed"),
+    # CI sets FLOWCRM_REQUIRE_BROWSER so a missing browser fails instead of skipping.
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("FLOWCRM_REQUIRE_BROWSER"),
+        reason="Chromium is not installed",
+    ),
 ]
 
 
