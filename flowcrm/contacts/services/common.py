@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from flowcrm.accounts.models import User
+from flowcrm.contacts.models import Company, Contact, Tag
+from flowcrm.core.actors import Actor
 from flowcrm.core.custom_fields import validate_custom_values
 from flowcrm.core.errors import ValidationFailed
-from flowcrm.core.events import json_value
+from flowcrm.core.events import json_value, record_event, subject_type_of
 
 
 def clean_text(errors: dict[str, str], field: str, value: Any, *, max_length: int) -> str:
@@ -110,3 +113,28 @@ def save_unique(record: models.Model, *, field: str, message: str, create: bool)
             record.save(force_insert=create)
     except IntegrityError as error:
         raise ValidationFailed({field: message}) from error
+
+
+def record_retag(record: Contact | Company, tag: Tag, *, add: bool, actor: Actor) -> bool:
+    """Add or remove ``tag`` on a contact or company: one ``<type>.tag_added`` /
+    ``<type>.tag_removed`` event with the tag ids before and after. Returns False (and writes
+    nothing) when the record already has (or lacks) the tag."""
+    subject_type = subject_type_of(record)
+    with transaction.atomic():
+        before = sorted(record.tags.values_list("pk", flat=True))
+        if (tag.pk in before) == add:
+            return False
+        after = sorted([*before, tag.pk]) if add else [pk for pk in before if pk != tag.pk]
+        if add:
+            record.tags.add(tag)
+        else:
+            record.tags.remove(tag)
+        type(record).objects.filter(pk=record.pk).update(updated_at=timezone.now())
+        record_event(
+            type=f"{subject_type}.tag_added" if add else f"{subject_type}.tag_removed",
+            subject=record,
+            actor=actor,
+            changes={"tags": {"before": before, "after": after}},
+            data={"tag_id": tag.pk, "tag": tag.name},
+        )
+    return True

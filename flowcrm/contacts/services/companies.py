@@ -22,6 +22,7 @@ from flowcrm.contacts.services.common import (
     clean_with,
     flatten,
     raise_if,
+    record_retag,
     save_unique,
     snapshot_diff,
 )
@@ -139,33 +140,12 @@ def company_delete(*, company: Company, actor: Actor) -> None:
 
 def company_tag_add(*, company: Company, tag: Tag, actor: Actor) -> bool:
     """Tag the company; one ``company.tag_added`` event, or nothing when already tagged."""
-    return _retag(company, tag, add=True, actor=actor)
+    return record_retag(company, tag, add=True, actor=actor)
 
 
 def company_tag_remove(*, company: Company, tag: Tag, actor: Actor) -> bool:
     """Untag the company; one ``company.tag_removed`` event, or nothing when not tagged."""
-    return _retag(company, tag, add=False, actor=actor)
-
-
-def _retag(company: Company, tag: Tag, *, add: bool, actor: Actor) -> bool:
-    with transaction.atomic():
-        before = sorted(company.tags.values_list("pk", flat=True))
-        if (tag.pk in before) == add:
-            return False
-        after = sorted([*before, tag.pk]) if add else [pk for pk in before if pk != tag.pk]
-        if add:
-            company.tags.add(tag)
-        else:
-            company.tags.remove(tag)
-        Company.objects.filter(pk=company.pk).update(updated_at=timezone.now())
-        record_event(
-            type="company.tag_added" if add else "company.tag_removed",
-            subject=company,
-            actor=actor,
-            changes={"tags": {"before": before, "after": after}},
-            data={"tag_id": tag.pk, "tag": tag.name},
-        )
-    return True
+    return record_retag(company, tag, add=False, actor=actor)
 
 
 def _duplicate(company: Company) -> str:

@@ -26,6 +26,7 @@ from flowcrm.contacts.services.common import (
     clean_with,
     flatten,
     raise_if,
+    record_retag,
     save_unique,
     snapshot_diff,
 )
@@ -262,34 +263,13 @@ def contact_delete(*, contact: Contact, actor: Actor) -> None:
 def contact_tag_add(*, contact: Contact, tag: Tag, actor: Actor) -> bool:
     """Tag the contact; one ``contact.tag_added`` event. Returns False (and writes nothing)
     when the contact already had the tag."""
-    return _retag(contact, tag, add=True, actor=actor)
+    return record_retag(contact, tag, add=True, actor=actor)
 
 
 def contact_tag_remove(*, contact: Contact, tag: Tag, actor: Actor) -> bool:
     """Untag the contact; one ``contact.tag_removed`` event. Returns False (and writes
     nothing) when the contact did not have the tag."""
-    return _retag(contact, tag, add=False, actor=actor)
-
-
-def _retag(contact: Contact, tag: Tag, *, add: bool, actor: Actor) -> bool:
-    with transaction.atomic():
-        before = sorted(contact.tags.values_list("pk", flat=True))
-        if (tag.pk in before) == add:
-            return False
-        after = sorted([*before, tag.pk]) if add else [pk for pk in before if pk != tag.pk]
-        if add:
-            contact.tags.add(tag)
-        else:
-            contact.tags.remove(tag)
-        Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now())
-        record_event(
-            type="contact.tag_added" if add else "contact.tag_removed",
-            subject=contact,
-            actor=actor,
-            changes={"tags": {"before": before, "after": after}},
-            data={"tag_id": tag.pk, "tag": tag.name},
-        )
-    return True
+    return record_retag(contact, tag, add=False, actor=actor)
 
 
 def _duplicate(contact: Contact) -> str:
